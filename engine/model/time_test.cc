@@ -1,1 +1,2 @@
+#include "engine/model/time.h"
 #include <gtest/gtest.h>
