@@ -32,9 +32,12 @@ uint64_t LoadBigEndian64(const uint8_t* p) {
 // 1-bit value, every later sample a 1-bit dod and a 1-bit value.
 uint64_t MinBitsFor(int count) {
   uint64_t bits = 16;
-  if (count >= 1) bits += 8 + 64;
-  if (count >= 2) bits += 8 + 1;
-  if (count >= 3) bits += 2 * static_cast<uint64_t>(count - 2);
+  if (count >= 1)
+    bits += 8 + 64;
+  if (count >= 2)
+    bits += 8 + 1;
+  if (count >= 3)
+    bits += 2 * static_cast<uint64_t>(count - 2);
   return bits;
 }
 
@@ -57,7 +60,8 @@ void XorEncoder::Reset() {
 }
 
 void XorEncoder::WriteBits(uint64_t value, int nbits) {
-  if (nbits < 64) value &= (uint64_t{1} << nbits) - 1;
+  if (nbits < 64)
+    value &= (uint64_t{1} << nbits) - 1;
   while (nbits > 0) {
     if (free_bits_ == 0) {
       buf_.push_back('\0');
@@ -153,8 +157,8 @@ absl::Status XorEncoder::Append(int64_t t, double v) {
 absl::StatusOr<std::string> EncodeXorChunk(std::span<const int64_t> ts,
                                            std::span<const double> vs) {
   if (ts.size() != vs.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("EncodeXorChunk: ", ts.size(),
-                                                   " timestamps but ", vs.size(), " values"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("EncodeXorChunk: ", ts.size(), " timestamps but ", vs.size(), " values"));
   }
   if (ts.size() > static_cast<size_t>(kXorMaxSamples)) {
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -162,7 +166,8 @@ absl::StatusOr<std::string> EncodeXorChunk(std::span<const int64_t> ts,
   }
   XorEncoder enc;
   for (size_t i = 0; i < ts.size(); ++i) {
-    if (absl::Status st = enc.Append(ts[i], vs[i]); !st.ok()) return st;
+    if (absl::Status st = enc.Append(ts[i], vs[i]); !st.ok())
+      return st;
   }
   return std::string(enc.bytes());
 }
@@ -184,7 +189,8 @@ absl::Status XorDecoder::Reset(std::string_view chunk) {
   fast_end_ = size_ >= 8 ? size_ - 7 : 0;
   tail_base_ = size_ >= 8 ? size_ - 8 : 0;
   std::memset(tail_, 0, sizeof(tail_));
-  if (size_ > 0) std::memcpy(tail_, data_ + tail_base_, size_ - tail_base_);
+  if (size_ > 0)
+    std::memcpy(tail_, data_ + tail_base_, size_ - tail_base_);
   end_bits_ = size_ * 8;
   pos_ = 16;
   num_total_ = 0;
@@ -203,9 +209,8 @@ absl::Status XorDecoder::Reset(std::string_view chunk) {
   }
   if (MinBitsFor(*count) > end_bits_) {
     failed_ = true;
-    return absl::InvalidArgumentError(absl::StrCat("XOR chunk header claims ", *count,
-                                                   " samples but the chunk has only ", size_,
-                                                   " bytes"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "XOR chunk header claims ", *count, " samples but the chunk has only ", size_, " bytes"));
   }
   num_total_ = *count;
   return absl::OkStatus();
@@ -220,16 +225,16 @@ uint64_t XorDecoder::SlowLoad(uint64_t byte_pos) const {
 // Returns the 64 bits starting at bit `pos`; at least the top 57 are valid.
 inline uint64_t XorDecoder::Peek(uint64_t pos) const {
   const uint64_t byte_pos = pos >> 3;
-  const uint64_t w =
-      ABSL_PREDICT_TRUE(byte_pos < fast_end_) ? LoadBigEndian64(data_ + byte_pos) : SlowLoad(byte_pos);
+  const uint64_t w = ABSL_PREDICT_TRUE(byte_pos < fast_end_) ? LoadBigEndian64(data_ + byte_pos)
+                                                             : SlowLoad(byte_pos);
   return w << (pos & 7);
 }
 
 absl::Status XorDecoder::Fail(std::string_view what) {
   failed_ = true;
-  return absl::InvalidArgumentError(absl::StrCat("corrupt XOR chunk: ",
-                                                 absl::string_view(what.data(), what.size()),
-                                                 " at sample ", num_read_, " (bit ", pos_, ")"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("corrupt XOR chunk: ", absl::string_view(what.data(), what.size()),
+                   " at sample ", num_read_, " (bit ", pos_, ")"));
 }
 
 namespace {
@@ -242,7 +247,8 @@ bool ReadUvarint(PeekFn peek, uint64_t& pos, uint64_t& out) {
     const uint64_t b = peek(pos) >> 56;
     pos += 8;
     if (b < 0x80) {
-      if (i == 9 && b > 1) return false;
+      if (i == 9 && b > 1)
+        return false;
       out = x | (b << shift);
       return true;
     }
@@ -257,20 +263,25 @@ absl::Status XorDecoder::DecodeFirstTwo(int64_t* t, double* v) {
   auto peek = [this](uint64_t p) { return Peek(p); };
   if (num_read_ == 0) {
     uint64_t zz;
-    if (!ReadUvarint(peek, pos_, zz)) return Fail("timestamp varint overflows");
+    if (!ReadUvarint(peek, pos_, zz))
+      return Fail("timestamp varint overflows");
     t_ = (zz >> 1) ^ (~(zz & 1) + 1);
     vbits_ = (Peek(pos_) >> 32) << 32 | (Peek(pos_ + 32) >> 32);
     pos_ += 64;
   } else {
-    if (!ReadUvarint(peek, pos_, t_delta_)) return Fail("timestamp delta varint overflows");
+    if (!ReadUvarint(peek, pos_, t_delta_))
+      return Fail("timestamp delta varint overflows");
     t_ += t_delta_;
     uint64_t w = Peek(pos_);
     if (w >> 63) {
-      if (((w >> 62) & 1) == 0) return Fail("XOR window reused before one was set");
+      if (((w >> 62) & 1) == 0)
+        return Fail("XOR window reused before one was set");
       leading_ = static_cast<int>((w >> 57) & 31);
       int m = static_cast<int>((w >> 51) & 63);
-      if (m == 0) m = 64;
-      if (leading_ + m > 64) return Fail("XOR window wider than 64 bits");
+      if (m == 0)
+        m = 64;
+      if (leading_ + m > 64)
+        return Fail("XOR window wider than 64 bits");
       trailing_ = 64 - leading_ - m;
       window_set_ = true;
       pos_ += 13;
@@ -286,7 +297,8 @@ absl::Status XorDecoder::DecodeFirstTwo(int64_t* t, double* v) {
       pos_ += 1;
     }
   }
-  if (pos_ > end_bits_) return Fail("chunk ends inside a sample");
+  if (pos_ > end_bits_)
+    return Fail("chunk ends inside a sample");
   *t = static_cast<int64_t>(t_);
   *v = std::bit_cast<double>(vbits_);
   ++num_read_;
@@ -294,15 +306,17 @@ absl::Status XorDecoder::DecodeFirstTwo(int64_t* t, double* v) {
 }
 
 absl::StatusOr<size_t> XorDecoder::Next(std::span<int64_t> ts, std::span<double> vs) {
-  if (failed_) return absl::InvalidArgumentError("XOR decoder is in a failed state");
-  const size_t want =
-      std::min({ts.size(), vs.size(), static_cast<size_t>(num_total_ - num_read_)});
+  if (failed_)
+    return absl::InvalidArgumentError("XOR decoder is in a failed state");
+  const size_t want = std::min({ts.size(), vs.size(), static_cast<size_t>(num_total_ - num_read_)});
   size_t i = 0;
   while (i < want && num_read_ < 2) {
-    if (absl::Status st = DecodeFirstTwo(&ts[i], &vs[i]); !st.ok()) return st;
+    if (absl::Status st = DecodeFirstTwo(&ts[i], &vs[i]); !st.ok())
+      return st;
     ++i;
   }
-  if (i == want) return want;
+  if (i == want)
+    return want;
   const size_t first_hot = i;
 
   // Hot loop: all state in locals so the stores to ts/vs cannot alias it.
@@ -389,14 +403,16 @@ absl::StatusOr<size_t> XorDecoder::Next(std::span<int64_t> ts, std::span<double>
   leading_ = leading;
   trailing_ = trailing;
   window_set_ = window_set;
-  if (error != nullptr) return Fail(error);
+  if (error != nullptr)
+    return Fail(error);
   return i;
 }
 
 absl::StatusOr<size_t> DecodeXorChunk(std::string_view chunk, std::span<int64_t> ts,
                                       std::span<double> vs) {
   XorDecoder dec;
-  if (absl::Status st = dec.Reset(chunk); !st.ok()) return st;
+  if (absl::Status st = dec.Reset(chunk); !st.ok())
+    return st;
   const size_t n = static_cast<size_t>(dec.num_samples());
   if (ts.size() < n || vs.size() < n) {
     return absl::InvalidArgumentError(absl::StrCat("DecodeXorChunk: chunk has ", n,
