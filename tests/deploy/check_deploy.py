@@ -361,7 +361,7 @@ def render(directory, objs=None, expect_kind="Kustomization"):
         if os.path.isdir(full):
             out += render(full)
         elif os.path.isfile(full):
-            out += [doc for doc in load_docs(full)]
+            out += load_docs(full)
         else:
             raise KustomizeError(f"{path}: resource {resource} not found")
     for component in kust.get("components") or []:
@@ -650,17 +650,16 @@ def check_kubernetes(report, paodin, kube_dir, uids, tmpdir, use_kubectl=True):
                 if not is_paodin_container(container):
                     continue
                 where = f"{rel} (rendered) {obj['kind']} {obj['metadata']['name']}"
-                values = check_paodin_container(report, where, paodin, container, spec, uids)
+                check_paodin_container(report, where, paodin, container, spec, uids)
                 argv = paodin_argv(container)
                 if argv[:1] == ["query"]:
                     labels = set()
-                    for i, arg in enumerate(argv):
+                    for arg in argv:
                         if arg.startswith("--query.replica-label="):
                             labels |= set(arg.split("=", 1)[1].split(","))
                     query_replica_labels.append((where, labels))
                     report.check(obj["spec"].get("replicas", 1) >= 2, where,
                                  "the query should run at least 2 replicas")
-                del values
         check_services(report, rel, objs)
         replica_labels, clusters = check_prometheus(report, rel, objs, prom_flags, tmpdir)
         all_replica_labels |= replica_labels
