@@ -63,7 +63,7 @@ def read_corpus(path):
     with open(path, encoding="utf-8") as f:
         for lineno, raw in enumerate(f, 1):
             line = raw.rstrip("\n")
-            if not line.strip() or line.startswith("## "):
+            if not line.strip() or line == "##" or line.startswith("## "):
                 continue
             flags = set()
             while True:
