@@ -1132,6 +1132,18 @@ TEST(ParserTableTest, RejectsWithPrometheusMessage) {
        "1:1: parse error: subquery is only allowed on instant vector, got scalar instead"},
       {"scalar(foo)[5m:]",
        "1:1: parse error: subquery is only allowed on instant vector, got scalar instead"},
+      {"sum(foo[5m 1])",
+       "1:12: parse error: unexpected number \"1\" in subquery or range, expected \":\" or \"]\""},
+      {"topk(3 4, x)", "1:8: parse error: unexpected number \"4\" in aggregation"},
+      {"sum((foo bar))", "1:10: parse error: unexpected identifier \"bar\" in aggregation"},
+      {"sum(,)", "1:5: parse error: unexpected \",\" in aggregation"},
+      {"sum(count(x) y)", "1:14: parse error: unexpected identifier \"y\" in aggregation"},
+      {"count(rate(x[5m]) offset)",
+       "1:25: parse error: unexpected \")\" in offset, expected duration"},
+      {"sum by (a) (x) (y)", "1:16: parse error: unexpected \"(\""},
+      {"sum without (a) x", "1:17: parse error: unexpected identifier \"x\" in aggregation"},
+      {"avg by (a) (sum(x) by (b) c)",
+       "1:27: parse error: unexpected identifier \"c\" in aggregation"},
   };
   for (const ErrorCase& c : kCases) {
     EXPECT_THAT(Parse(c.query), StatusIs(absl::StatusCode::kInvalidArgument, c.message)) << c.query;
