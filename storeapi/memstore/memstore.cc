@@ -115,6 +115,48 @@ struct MemStore::Impl {
   int64_t min_time = std::numeric_limits<int64_t>::max();
   int64_t max_time = std::numeric_limits<int64_t>::min();
 
+  // Appends one sample to `s`. REQUIRES: exclusive lock held.
+  absl::Status AppendLocked(Series& s, int64_t t_ms, double value) {
+    const uint64_t bits = Bits(value);
+    const bool empty = s.head.num_samples() == 0 && s.chunks.empty();
+    if (!empty) {
+      if (t_ms < s.max_time) {
+        return absl::InvalidArgumentError(absl::StrCat("out of order sample: timestamp ", t_ms,
+                                                       " before ", s.max_time, " in ",
+                                                       ToAbsl(s.labels.ToString())));
+      }
+      if (t_ms == s.max_time) {
+        if (bits == s.last_bits) {
+          return absl::OkStatus();
+        }
+        return absl::InvalidArgumentError(absl::StrCat("duplicate sample for timestamp ", t_ms,
+                                                       " in ", ToAbsl(s.labels.ToString())));
+      }
+    }
+    if (s.head.num_samples() == kSamplesPerChunk) {
+      std::string data(s.head.bytes());
+      const uint64_t hash = ChunkHash(data);
+      s.chunks.push_back(SealedChunk{s.head_min, s.max_time, hash, std::move(data)});
+      s.head.Reset();
+      ++num_chunks;
+    }
+    if (s.head.num_samples() == 0) {
+      s.head_min = t_ms;
+    }
+    if (absl::Status st = s.head.Append(t_ms, value); !st.ok()) {
+      return st;
+    }
+    if (empty) {
+      s.min_time = t_ms;
+    }
+    s.max_time = t_ms;
+    s.last_bits = bits;
+    ++num_samples;
+    min_time = std::min(min_time, t_ms);
+    max_time = std::max(max_time, t_ms);
+    return absl::OkStatus();
+  }
+
   // Recomputes ranks when series were added since the last time. Takes the lock itself.
   void EnsureRanked() {
     {
@@ -390,48 +432,25 @@ absl::StatusOr<SeriesRef> MemStore::GetOrCreateSeries(const Labels& labels) {
 }
 
 absl::Status MemStore::Append(SeriesRef ref, int64_t t_ms, double value) {
+  return AppendSamples(ref, std::span<const int64_t>(&t_ms, 1), std::span<const double>(&value, 1));
+}
+
+absl::Status MemStore::AppendSamples(SeriesRef ref, std::span<const int64_t> ts,
+                                     std::span<const double> vs) {
+  if (ts.size() != vs.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("AppendSamples: ", ts.size(), " timestamps but ", vs.size(), " values"));
+  }
   std::unique_lock lock(impl_->mu);
   if (ref >= impl_->series.size()) {
     return absl::NotFoundError(absl::StrCat("unknown series ref ", ref));
   }
   Series& s = *impl_->series[ref];
-  const uint64_t bits = Bits(value);
-  const bool empty = s.head.num_samples() == 0 && s.chunks.empty();
-  if (!empty) {
-    if (t_ms < s.max_time) {
-      return absl::InvalidArgumentError(absl::StrCat("out of order sample: timestamp ", t_ms,
-                                                     " before ", s.max_time, " in ",
-                                                     ToAbsl(s.labels.ToString())));
-    }
-    if (t_ms == s.max_time) {
-      if (bits == s.last_bits) {
-        return absl::OkStatus();
-      }
-      return absl::InvalidArgumentError(absl::StrCat("duplicate sample for timestamp ", t_ms,
-                                                     " in ", ToAbsl(s.labels.ToString())));
+  for (size_t i = 0; i < ts.size(); ++i) {
+    if (absl::Status st = impl_->AppendLocked(s, ts[i], vs[i]); !st.ok()) {
+      return st;
     }
   }
-  if (s.head.num_samples() == kSamplesPerChunk) {
-    std::string data(s.head.bytes());
-    const uint64_t hash = ChunkHash(data);
-    s.chunks.push_back(SealedChunk{s.head_min, s.max_time, hash, std::move(data)});
-    s.head.Reset();
-    ++impl_->num_chunks;
-  }
-  if (s.head.num_samples() == 0) {
-    s.head_min = t_ms;
-  }
-  if (absl::Status st = s.head.Append(t_ms, value); !st.ok()) {
-    return st;
-  }
-  if (empty) {
-    s.min_time = t_ms;
-  }
-  s.max_time = t_ms;
-  s.last_bits = bits;
-  ++impl_->num_samples;
-  impl_->min_time = std::min(impl_->min_time, t_ms);
-  impl_->max_time = std::max(impl_->max_time, t_ms);
   return absl::OkStatus();
 }
 

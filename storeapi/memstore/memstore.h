@@ -74,6 +74,11 @@ class MemStore final : public engine::Queryable {
   // stored by its bits, staleness markers included. Fails with NotFound for an unknown ref.
   absl::Status Append(SeriesRef ref, int64_t t_ms, double value);
 
+  // Appends ts[i], vs[i] in order under one lock, with Append's rules; stops at the first
+  // error. Fails with InvalidArgument when the spans differ in size.
+  absl::Status AppendSamples(SeriesRef ref, std::span<const int64_t> ts,
+                             std::span<const double> vs);
+
   // GetOrCreateSeries then Append.
   absl::Status Append(const engine::Labels& labels, int64_t t_ms, double value);
 
