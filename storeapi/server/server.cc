@@ -167,6 +167,12 @@ struct StoreServer::Impl final : public thanos::Store::CallbackService,
   int port = 0;
   std::once_flag shutdown_once;
 
+  // Calls in progress, so Shutdown can wait for them (and only them) up to its grace period.
+  std::mutex calls_mu;
+  std::condition_variable calls_cv;
+  int in_flight = 0;
+  bool draining = false;
+
   Counter info_requests;
   Counter series_requests;
   Counter label_names_requests;
@@ -210,6 +216,27 @@ struct StoreServer::Impl final : public thanos::Store::CallbackService,
     return call;
   }
 
+  // Registers a new call; false once Shutdown started.
+  bool BeginCall() {
+    std::lock_guard lock(calls_mu);
+    if (draining) {
+      return false;
+    }
+    ++in_flight;
+    return true;
+  }
+
+  void EndCall() {
+    std::lock_guard lock(calls_mu);
+    if (--in_flight == 0) {
+      calls_cv.notify_all();
+    }
+  }
+
+  static grpc::Status ShuttingDown() {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is shutting down");
+  }
+
   void CountFailure(const absl::Status& st) {
     if (!st.ok()) {
       failed_requests.Add();
@@ -221,6 +248,10 @@ struct StoreServer::Impl final : public thanos::Store::CallbackService,
                                  thanos::info::InfoResponse* response) override {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     info_requests.Add();
+    if (!BeginCall()) {
+      reactor->Finish(ShuttingDown());
+      return reactor;
+    }
     pool->Submit([this, reactor, response] {
       absl::StatusOr<thanos::info::InfoResponse> info = backend->Info();
       CountFailure(info.status());
@@ -228,6 +259,7 @@ struct StoreServer::Impl final : public thanos::Store::CallbackService,
         *response = *std::move(info);
       }
       reactor->Finish(ToGrpc(info.status()));
+      EndCall();
     });
     return reactor;
   }
@@ -237,6 +269,10 @@ struct StoreServer::Impl final : public thanos::Store::CallbackService,
                                        thanos::LabelNamesResponse* response) override {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     label_names_requests.Add();
+    if (!BeginCall()) {
+      reactor->Finish(ShuttingDown());
+      return reactor;
+    }
     pool->Submit([this, reactor, request, response, call = MakeCallContext(ctx, nullptr)] {
       absl::StatusOr<thanos::LabelNamesResponse> r = backend->LabelNames(*request, call);
       CountFailure(r.status());
@@ -248,6 +284,7 @@ struct StoreServer::Impl final : public thanos::Store::CallbackService,
         *response = *std::move(r);
       }
       reactor->Finish(ToGrpc(r.status()));
+      EndCall();
     });
     return reactor;
   }
@@ -257,6 +294,10 @@ struct StoreServer::Impl final : public thanos::Store::CallbackService,
                                         thanos::LabelValuesResponse* response) override {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     label_values_requests.Add();
+    if (!BeginCall()) {
+      reactor->Finish(ShuttingDown());
+      return reactor;
+    }
     pool->Submit([this, reactor, request, response, call = MakeCallContext(ctx, nullptr)] {
       absl::StatusOr<thanos::LabelValuesResponse> r = backend->LabelValues(*request, call);
       CountFailure(r.status());
@@ -269,6 +310,7 @@ struct StoreServer::Impl final : public thanos::Store::CallbackService,
         *response = *std::move(r);
       }
       reactor->Finish(ToGrpc(r.status()));
+      EndCall();
     });
     return reactor;
   }
@@ -287,6 +329,11 @@ class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesRespon
       : impl_(impl), request_(request), start_(std::chrono::steady_clock::now()) {
     call_ = impl_->MakeCallContext(ctx, &cancelled_);
     impl_->series_requests.Add();
+    if (!impl_->BeginCall()) {
+      Finish(StoreServer::Impl::ShuttingDown());
+      return;
+    }
+    counted_ = true;
     impl_->pool->Submit([this] { Open(); });
   }
 
@@ -300,7 +347,12 @@ class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesRespon
 
   void OnCancel() override { cancelled_.store(true); }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    if (counted_) {
+      impl_->EndCall();
+    }
+    delete this;
+  }
 
  private:
   void Open() {
@@ -401,6 +453,7 @@ class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesRespon
   std::optional<thanos::SeriesResponse> pending_;
   int64_t sent_ = 0;
   bool ended_ = false;
+  bool counted_ = false;
 };
 
 }  // namespace
@@ -470,7 +523,15 @@ StoreServerStats StoreServer::stats() const {
 
 void StoreServer::Shutdown(int64_t grace_ms) {
   std::call_once(impl_->shutdown_once, [&] {
-    impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(grace_ms));
+    {
+      std::unique_lock lock(impl_->calls_mu);
+      impl_->draining = true;
+      impl_->calls_cv.wait_for(lock, std::chrono::milliseconds(grace_ms),
+                               [this] { return impl_->in_flight == 0; });
+    }
+    // gRPC would wait for idle client connections until the deadline; calls are done (or out
+    // of grace), so cancel what is left now.
+    impl_->server->Shutdown(std::chrono::system_clock::now());
     impl_->server->Wait();
     impl_->pool.reset();
   });

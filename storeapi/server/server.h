@@ -74,8 +74,8 @@ class StoreServer {
   // Counters so far.
   StoreServerStats stats() const;
 
-  // Stops accepting calls, cancels those still running after a grace period of
-  // `grace_ms`, and waits for them. Idempotent.
+  // Refuses new calls (Unavailable), waits up to `grace_ms` for running calls to finish,
+  // cancels the rest and stops. Returns as soon as no call is running. Idempotent.
   void Shutdown(int64_t grace_ms = 5000);
 
   // Implementation detail, public only so the call reactors in server.cc can name it.
