@@ -226,6 +226,39 @@ TEST(LabelsTest, CompareAgreesWithReferenceOnRandomSets) {
   }
 }
 
+TEST(LabelsTest, CompareFindsDifferencesAfterLongEqualPrefixes) {
+  // Sets that share long encoded prefixes and differ in one name or value at each position.
+  const Pairs base = {{"__name__", "http_requests_total"}, {"cluster", "eu-west-1"},
+                      {"instance", "10.0.0.1:9090"},       {"job", "api-server"},
+                      {"namespace", "production"},         {"pod", "api-7d9f8b6c5-abcde"}};
+  std::vector<Pairs> variants = {base};
+  for (size_t i = 0; i < base.size(); ++i) {
+    for (const std::string& suffix : {std::string("a"), std::string("~"), std::string(20, 'z')}) {
+      Pairs longer_value = base;
+      longer_value[i].second += suffix;
+      variants.push_back(longer_value);
+      Pairs changed_value = base;
+      changed_value[i].second.back() = suffix[0];
+      variants.push_back(changed_value);
+    }
+    Pairs shorter_value = base;
+    shorter_value[i].second.pop_back();
+    variants.push_back(shorter_value);
+    Pairs truncated(base.begin(), base.begin() + static_cast<std::ptrdiff_t>(i));
+    variants.push_back(truncated);
+    Pairs renamed = base;
+    renamed[i].first += "_";
+    std::sort(renamed.begin(), renamed.end());
+    variants.push_back(renamed);
+  }
+  for (const Pairs& pa : variants) {
+    for (const Pairs& pb : variants) {
+      ASSERT_EQ(Sign(Compare(L(pa), L(pb))), ReferenceCompare(pa, pb))
+          << L(pa).ToString() << " vs " << L(pb).ToString();
+    }
+  }
+}
+
 TEST(LabelsTest, HashIsEqualForEqualSetsAndDiffersOtherwise) {
   EXPECT_EQ(L({{"a", "1"}, {"b", "2"}}).Hash(), L({{"b", "2"}, {"a", "1"}}).Hash());
   EXPECT_EQ(L({{"a", "1"}, {"e", ""}}).Hash(), L({{"a", "1"}}).Hash());
