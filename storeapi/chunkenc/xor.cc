@@ -187,7 +187,7 @@ absl::Status XorDecoder::Reset(std::string_view chunk) {
   data_ = reinterpret_cast<const uint8_t*>(chunk.data());
   size_ = chunk.size();
   fast_end_ = size_ >= 8 ? size_ - 7 : 0;
-  tail_base_ = size_ >= 8 ? size_ - 8 : 0;
+  tail_base_ = size_ > 16 ? size_ - 16 : 0;
   std::memset(tail_, 0, sizeof(tail_));
   if (size_ > 0)
     std::memcpy(tail_, data_ + tail_base_, size_ - tail_base_);
@@ -218,8 +218,25 @@ absl::Status XorDecoder::Reset(std::string_view chunk) {
 
 uint64_t XorDecoder::SlowLoad(uint64_t byte_pos) const {
   // Anything past the tail reads as zeros; the caller detects the overrun by position.
-  const uint64_t idx = std::min<uint64_t>(byte_pos - tail_base_, sizeof(tail_) - 8);
+  const uint64_t idx = std::min<uint64_t>(byte_pos - tail_base_, sizeof(tail_) - 16);
   return LoadBigEndian64(tail_ + idx);
+}
+
+// Returns the 64 bits starting at bit `pos`, all valid (one more byte than Peek).
+inline uint64_t XorDecoder::Peek64(uint64_t pos) const {
+  const uint64_t byte_pos = pos >> 3;
+  const unsigned shift = pos & 7;
+  uint64_t w;
+  uint64_t next;
+  if (ABSL_PREDICT_TRUE(byte_pos + 1 < fast_end_)) {
+    w = LoadBigEndian64(data_ + byte_pos);
+    next = data_[byte_pos + 8];
+  } else {
+    const uint64_t idx = std::min<uint64_t>(byte_pos - tail_base_, sizeof(tail_) - 16);
+    w = LoadBigEndian64(tail_ + idx);
+    next = tail_[idx + 8];
+  }
+  return (w << shift) | (next >> (8 - shift));
 }
 
 // Returns the 64 bits starting at bit `pos`; at least the top 57 are valid.
@@ -376,12 +393,7 @@ absl::StatusOr<size_t> XorDecoder::Next(std::span<int64_t> ts, std::span<double>
         pos += 2;
       }
       const int m = 64 - leading - trailing;
-      uint64_t bits;
-      if (ABSL_PREDICT_TRUE(m <= 56)) {
-        bits = Peek(pos) >> (64 - m);
-      } else {
-        bits = ((Peek(pos) >> 32) << (m - 32)) | (Peek(pos + 32) >> (96 - m));
-      }
+      const uint64_t bits = Peek64(pos) >> (64 - m);
       pos += m;
       vbits ^= bits << trailing;
     } else {

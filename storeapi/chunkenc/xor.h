@@ -102,6 +102,7 @@ class XorDecoder {
 
  private:
   uint64_t Peek(uint64_t pos) const;
+  uint64_t Peek64(uint64_t pos) const;
   uint64_t SlowLoad(uint64_t byte_pos) const;
   absl::Status Fail(std::string_view what);
   absl::Status DecodeFirstTwo(int64_t* t, double* v);
@@ -121,9 +122,9 @@ class XorDecoder {
   int trailing_ = 0;
   bool window_set_ = false;
   bool failed_ = false;
-  // The last up-to-8 bytes of the chunk followed by zeros, so loads near or past the end
+  // The last up-to-16 bytes of the chunk followed by zeros, so loads near or past the end
   // read zeros instead of foreign memory.
-  uint8_t tail_[64] = {};
+  uint8_t tail_[80] = {};
 };
 
 // Decodes a whole chunk into ts and vs, which must each hold at least XorNumSamples(chunk)
