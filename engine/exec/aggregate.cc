@@ -29,7 +29,8 @@ template <typename Less>
 void HeapUp(std::vector<HeapItem>& h, size_t j, Less less) {
   while (j > 0) {
     size_t i = (j - 1) / 2;
-    if (!less(h[j], h[i])) break;
+    if (!less(h[j], h[i]))
+      break;
     std::swap(h[i], h[j]);
     j = i;
   }
@@ -40,10 +41,13 @@ bool HeapDown(std::vector<HeapItem>& h, size_t i0, size_t n, Less less) {
   size_t i = i0;
   while (true) {
     size_t j1 = 2 * i + 1;
-    if (j1 >= n) break;
+    if (j1 >= n)
+      break;
     size_t j = j1;
-    if (size_t j2 = j1 + 1; j2 < n && less(h[j2], h[j1])) j = j2;
-    if (!less(h[j], h[i])) break;
+    if (size_t j2 = j1 + 1; j2 < n && less(h[j2], h[j1]))
+      j = j2;
+    if (!less(h[j], h[i]))
+      break;
     std::swap(h[i], h[j]);
     i = j;
   }
@@ -52,7 +56,8 @@ bool HeapDown(std::vector<HeapItem>& h, size_t i0, size_t n, Less less) {
 
 template <typename Less>
 void HeapFix(std::vector<HeapItem>& h, size_t i, Less less) {
-  if (!HeapDown(h, i, h.size(), less)) HeapUp(h, i, less);
+  if (!HeapDown(h, i, h.size(), less))
+    HeapUp(h, i, less);
 }
 
 // Go's sort.Sort(sort.Reverse(h)): insertion sort for short slices (what Go does up to 12
@@ -62,7 +67,8 @@ void SortReverse(std::vector<HeapItem>& h, Less less) {
   auto rless = [&](const HeapItem& a, const HeapItem& b) { return less(b, a); };
   if (h.size() <= 12) {
     for (size_t i = 1; i < h.size(); ++i) {
-      for (size_t j = i; j > 0 && rless(h[j], h[j - 1]); --j) std::swap(h[j], h[j - 1]);
+      for (size_t j = i; j > 0 && rless(h[j], h[j - 1]); --j)
+        std::swap(h[j], h[j - 1]);
     }
   } else {
     std::stable_sort(h.begin(), h.end(), rless);
@@ -70,22 +76,26 @@ void SortReverse(std::vector<HeapItem>& h, Less less) {
 }
 
 bool ValueLess(const HeapItem& a, const HeapItem& b) {
-  if (std::isnan(a.v)) return true;
+  if (std::isnan(a.v))
+    return true;
   return a.v < b.v;
 }
 
 bool ReverseValueLess(const HeapItem& a, const HeapItem& b) {
-  if (std::isnan(a.v)) return true;
+  if (std::isnan(a.v))
+    return true;
   return a.v > b.v;
 }
 
 bool IsValidLabelName(std::string_view s) {
-  if (s.empty()) return false;
+  if (s.empty())
+    return false;
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
               (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
+    if (!ok)
+      return false;
   }
   return true;
 }
@@ -105,13 +115,17 @@ class AggregateOperator : public Operator {
         range_(range) {}
 
   absl::StatusOr<const std::vector<Labels>*> Series() override {
-    if (inited_) return &series_;
+    if (inited_)
+      return &series_;
     inited_ = true;
-    if (param_ != nullptr) PAODIN_RETURN_IF_ERROR(param_->Series().status());
+    if (param_ != nullptr)
+      PAODIN_RETURN_IF_ERROR(param_->Series().status());
     PAODIN_ASSIGN_OR_RETURN(const std::vector<Labels>* in, in_->Series());
-    if (op_ == AggregateOp::kCountValues) return CountValuesSeries(*in);
+    if (op_ == AggregateOp::kCountValues)
+      return CountValuesSeries(*in);
     LabelsIndex groups;
-    for (const Labels& l : *in) group_of_.push_back(groups.Intern(GroupLabels(l)));
+    for (const Labels& l : *in)
+      group_of_.push_back(groups.Intern(GroupLabels(l)));
     num_groups_ = groups.labels().size();
     if (op_ == AggregateOp::kTopk || op_ == AggregateOp::kBottomk) {
       series_ = *in;
@@ -129,8 +143,10 @@ class AggregateOperator : public Operator {
     PAODIN_RETURN_IF_ERROR(ctx_->Check());
     int64_t left = range_.NumSteps() - next_step_;
     size_t n = static_cast<size_t>(std::min<int64_t>(left, static_cast<int64_t>(out.size())));
-    if (n == 0) return 0;
-    for (size_t i = 0; i < n; ++i) out[i].Reset(range_.At(next_step_ + i));
+    if (n == 0)
+      return 0;
+    for (size_t i = 0; i < n; ++i)
+      out[i].Reset(range_.At(next_step_ + i));
     if (op_ == AggregateOp::kCountValues) {
       for (size_t i = 0; i < n; ++i) {
         const StepVector& sv = cv_steps_[next_step_ + i];
@@ -141,7 +157,8 @@ class AggregateOperator : public Operator {
       return n;
     }
     PAODIN_RETURN_IF_ERROR(Pull(in_.get(), in_buf_, n));
-    if (param_ != nullptr) PAODIN_RETURN_IF_ERROR(Pull(param_.get(), param_buf_, n));
+    if (param_ != nullptr)
+      PAODIN_RETURN_IF_ERROR(Pull(param_.get(), param_buf_, n));
     for (size_t i = 0; i < n; ++i) {
       double param = param_ != nullptr && param_buf_[i].size() > 0 ? param_buf_[i].vals[0] : kNaN;
       PAODIN_RETURN_IF_ERROR(Step(in_buf_[i], param, next_step_ + i, out[i]));
@@ -158,16 +175,19 @@ class AggregateOperator : public Operator {
   };
 
   static absl::Status Pull(Operator* op, std::vector<StepVector>& buf, size_t n) {
-    if (buf.size() < n) buf.resize(n);
+    if (buf.size() < n)
+      buf.resize(n);
     PAODIN_ASSIGN_OR_RETURN(size_t got, op->Next(std::span<StepVector>(buf.data(), n)));
-    if (got != n) return absl::InternalError("operator step count mismatch");
+    if (got != n)
+      return absl::InternalError("operator step count mismatch");
     return absl::OkStatus();
   }
 
   Labels GroupLabels(const Labels& l) const {
     LabelsBuilder b(l);
     if (without_) {
-      for (const std::string& g : grouping_) b.Del(g);
+      for (const std::string& g : grouping_)
+        b.Del(g);
       b.Del(kMetricName);
     } else {
       b.Keep(grouping_);
@@ -183,8 +203,9 @@ class AggregateOperator : public Operator {
             absl::StrFormat("Scalar value %s overflows int64", FormatFloatPlain(param)));
       }
       int64_t k = param >= 9223372036854775807.0 ? std::numeric_limits<int64_t>::max()
-                                                  : static_cast<int64_t>(param);
-      if (k < 1) return absl::OkStatus();
+                                                 : static_cast<int64_t>(param);
+      if (k < 1)
+        return absl::OkStatus();
       const bool top = op_ == AggregateOp::kTopk;
       auto less = top ? ValueLess : ReverseValueLess;
       for (size_t e = 0; e < sv.size(); ++e) {
@@ -204,12 +225,14 @@ class AggregateOperator : public Operator {
         } else if (top ? (h[0].v < v || (std::isnan(h[0].v) && !std::isnan(v)))
                        : (h[0].v > v || (std::isnan(h[0].v) && !std::isnan(v)))) {
           h[0] = {v, sv.ids[e]};
-          if (k > 1) HeapFix(h, 0, less);
+          if (k > 1)
+            HeapFix(h, 0, less);
         }
       }
       for (uint32_t g : touched_) {
         SortReverse(heaps_[g], less);
-        for (const HeapItem& it : heaps_[g]) out.Push(it.id, it.v);
+        for (const HeapItem& it : heaps_[g])
+          out.Push(it.id, it.v);
       }
       return absl::OkStatus();
     }
@@ -223,8 +246,10 @@ class AggregateOperator : public Operator {
         a.value = v;
         a.mean = v;
         a.count = 1;
-        if (op_ == AggregateOp::kStddev || op_ == AggregateOp::kStdvar) a.value = 0;
-        if (op_ == AggregateOp::kGroup) a.value = 1;
+        if (op_ == AggregateOp::kStddev || op_ == AggregateOp::kStdvar)
+          a.value = 0;
+        if (op_ == AggregateOp::kGroup)
+          a.value = 1;
         if (op_ == AggregateOp::kQuantile) {
           values_[g].clear();
           values_[g].push_back(v);
@@ -238,8 +263,10 @@ class AggregateOperator : public Operator {
         case AggregateOp::kAvg:
           a.count++;
           if (std::isinf(a.mean)) {
-            if (std::isinf(v) && (a.mean > 0) == (v > 0)) break;
-            if (!std::isinf(v) && !std::isnan(v)) break;
+            if (std::isinf(v) && (a.mean > 0) == (v > 0))
+              break;
+            if (!std::isinf(v) && !std::isnan(v))
+              break;
           }
           a.mean += v / a.count - a.mean / a.count;
           break;
@@ -247,10 +274,12 @@ class AggregateOperator : public Operator {
           a.count++;
           break;
         case AggregateOp::kMin:
-          if (a.value > v || std::isnan(a.value)) a.value = v;
+          if (a.value > v || std::isnan(a.value))
+            a.value = v;
           break;
         case AggregateOp::kMax:
-          if (a.value < v || std::isnan(a.value)) a.value = v;
+          if (a.value < v || std::isnan(a.value))
+            a.value = v;
           break;
         case AggregateOp::kGroup:
           break;
@@ -302,7 +331,8 @@ class AggregateOperator : public Operator {
           absl::StrCat("invalid label name \"", string_param_, "\""));
     }
     std::vector<std::string> grouping = grouping_;
-    if (!without_) grouping.push_back(string_param_);
+    if (!without_)
+      grouping.push_back(string_param_);
     LabelsIndex index;
     std::vector<StepVector> buf(ctx_->batch_steps);
     std::vector<double> counts;
@@ -310,9 +340,9 @@ class AggregateOperator : public Operator {
     std::vector<uint32_t> order;
     int64_t step = 0;
     while (true) {
-      PAODIN_ASSIGN_OR_RETURN(size_t n,
-                              in_->Next(std::span<StepVector>(buf.data(), buf.size())));
-      if (n == 0) break;
+      PAODIN_ASSIGN_OR_RETURN(size_t n, in_->Next(std::span<StepVector>(buf.data(), buf.size())));
+      if (n == 0)
+        break;
       for (size_t i = 0; i < n; ++i, ++step) {
         const StepVector& sv = buf[i];
         order.clear();
@@ -322,7 +352,8 @@ class AggregateOperator : public Operator {
           Labels withv = b.Build();
           LabelsBuilder g(withv);
           if (without_) {
-            for (const std::string& x : grouping) g.Del(x);
+            for (const std::string& x : grouping)
+              g.Del(x);
             g.Del(kMetricName);
           } else {
             g.Keep(grouping);
@@ -341,7 +372,8 @@ class AggregateOperator : public Operator {
         }
         StepVector o;
         o.t = sv.t;
-        for (uint32_t id : order) o.Push(id, counts[id]);
+        for (uint32_t id : order)
+          o.Push(id, counts[id]);
         cv_steps_.push_back(std::move(o));
       }
     }

@@ -22,15 +22,18 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 class Input {
  public:
   Input() = default;
+
   explicit Input(OperatorPtr op) : op_(std::move(op)) {}
 
   absl::StatusOr<const std::vector<Labels>*> Series() { return op_->Series(); }
 
   // Pulls `n` steps; the child must deliver exactly n.
   absl::Status Pull(size_t n) {
-    if (buf_.size() < n) buf_.resize(n);
+    if (buf_.size() < n)
+      buf_.resize(n);
     PAODIN_ASSIGN_OR_RETURN(size_t got, op_->Next(std::span<StepVector>(buf_.data(), n)));
-    if (got != n) return absl::InternalError("operator step count mismatch");
+    if (got != n)
+      return absl::InternalError("operator step count mismatch");
     return absl::OkStatus();
   }
 
@@ -55,7 +58,8 @@ class StepOp : public Operator {
   size_t BeginBatch(std::span<StepVector> out) {
     int64_t left = range_.NumSteps() - next_step_;
     size_t n = static_cast<size_t>(std::min<int64_t>(left, static_cast<int64_t>(out.size())));
-    for (size_t i = 0; i < n; ++i) out[i].Reset(range_.At(next_step_ + i));
+    for (size_t i = 0; i < n; ++i)
+      out[i].Reset(range_.At(next_step_ + i));
     batch_first_ = next_step_;
     next_step_ += n;
     return n;
@@ -81,7 +85,8 @@ class ConstantOp : public StepOp {
 
   absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
     size_t n = BeginBatch(out);
-    for (size_t i = 0; i < n; ++i) out[i].Push(0, v_);
+    for (size_t i = 0; i < n; ++i)
+      out[i].Push(0, v_);
     return n;
   }
 
@@ -97,7 +102,8 @@ class TimeOp : public StepOp {
 
   absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
     size_t n = BeginBatch(out);
-    for (size_t i = 0; i < n; ++i) out[i].Push(0, static_cast<double>(out[i].t) / 1000);
+    for (size_t i = 0; i < n; ++i)
+      out[i].Push(0, static_cast<double>(out[i].t) / 1000);
     return n;
   }
 };
@@ -114,10 +120,12 @@ class VectorSelectorOp : public StepOp {
         at_(at_ms),
         timestamps_(timestamps) {
     cursor_.assign(s_.NumSeries(), 0);
-    for (size_t i = 0; i < s_.NumSeries(); ++i) cursor_[i] = s_.offsets[i];
+    for (size_t i = 0; i < s_.NumSeries(); ++i)
+      cursor_[i] = s_.offsets[i];
     series_ = timestamps ? std::vector<Labels>() : s_.labels;
     if (timestamps) {
-      for (const Labels& l : s_.labels) series_.push_back(l.DropMetricName());
+      for (const Labels& l : s_.labels)
+        series_.push_back(l.DropMetricName());
     }
   }
 
@@ -134,13 +142,18 @@ class VectorSelectorOp : public StepOp {
       size_t c = cursor_[s];
       for (size_t i = 0; i < n; ++i) {
         int64_t ref = (has_at_ ? at_ : out[i].t) - offset_;
-        if (has_at_) c = begin;  // pinned: same reference every step
-        while (c < end && s_.ts[c] <= ref) ++c;
-        if (c == begin) continue;
+        if (has_at_)
+          c = begin;  // pinned: same reference every step
+        while (c < end && s_.ts[c] <= ref)
+          ++c;
+        if (c == begin)
+          continue;
         size_t k = c - 1;
-        if (s_.ts[k] < ref - lookback) continue;
+        if (s_.ts[k] < ref - lookback)
+          continue;
         double v = s_.vs[k];
-        if (IsStaleNaN(v)) continue;
+        if (IsStaleNaN(v))
+          continue;
         out[i].Push(static_cast<uint32_t>(s),
                     timestamps_ ? static_cast<double>(s_.ts[k]) / 1000 : v);
       }
@@ -166,17 +179,21 @@ class RangeFunctionOp : public StepOp {
   RangeFunctionOp(ExecContext* ctx, FunctionId id, RangeSource source,
                   std::vector<OperatorPtr> args, const StepRange& range)
       : StepOp(ctx, range), id_(id), src_(std::move(source)) {
-    for (auto& a : args) args_.emplace_back(std::move(a));
+    for (auto& a : args)
+      args_.emplace_back(std::move(a));
   }
 
   absl::StatusOr<const std::vector<Labels>*> Series() override {
-    if (inited_) return &series_;
+    if (inited_)
+      return &series_;
     inited_ = true;
-    for (auto& a : args_) PAODIN_RETURN_IF_ERROR(a.Series().status());
+    for (auto& a : args_)
+      PAODIN_RETURN_IF_ERROR(a.Series().status());
     size_t ns = src_.samples.NumSeries();
     lo_.resize(ns);
     hi_.resize(ns);
-    for (size_t i = 0; i < ns; ++i) lo_[i] = hi_[i] = src_.samples.offsets[i];
+    for (size_t i = 0; i < ns; ++i)
+      lo_[i] = hi_[i] = src_.samples.offsets[i];
     had_output_.assign(ns, false);
     if (id_ == FunctionId::kAbsentOverTime) {
       series_.push_back(src_.absent_labels);
@@ -184,8 +201,7 @@ class RangeFunctionOp : public StepOp {
     }
     for (size_t i = 0; i < ns; ++i) {
       const Labels& l = src_.samples.labels[i];
-      out_id_.push_back(
-          index_.Intern(id_ == FunctionId::kLastOverTime ? l : l.DropMetricName()));
+      out_id_.push_back(index_.Intern(id_ == FunctionId::kLastOverTime ? l : l.DropMetricName()));
     }
     series_ = index_.labels();
     return &series_;
@@ -194,15 +210,18 @@ class RangeFunctionOp : public StepOp {
   absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
     PAODIN_RETURN_IF_ERROR(ctx_->Check());
     size_t n = BeginBatch(out);
-    if (n == 0) return 0;
-    for (auto& a : args_) PAODIN_RETURN_IF_ERROR(a.Pull(n));
+    if (n == 0)
+      return 0;
+    for (auto& a : args_)
+      PAODIN_RETURN_IF_ERROR(a.Pull(n));
     const SeriesSamples& s = src_.samples;
     double argv[4];
     for (size_t i = 0; i < n; ++i) {
       int64_t t = out[i].t;
       int64_t maxt = (src_.has_at ? src_.at_ms : t) - src_.offset_ms;
       int64_t mint = maxt - src_.range_ms;
-      for (size_t a = 0; a < args_.size() && a < 4; ++a) argv[a] = args_[a].Scalar(i);
+      for (size_t a = 0; a < args_.size() && a < 4; ++a)
+        argv[a] = args_[a].Scalar(i);
       bool any = false;
       for (size_t j = 0; j < s.NumSeries(); ++j) {
         size_t begin = s.offsets[j], end = s.offsets[j + 1];
@@ -210,33 +229,43 @@ class RangeFunctionOp : public StepOp {
         if (src_.has_at) {
           lo = hi = begin;
         }
-        while (lo < end && s.ts[lo] < mint) ++lo;
-        if (hi < lo) hi = lo;
-        while (hi < end && s.ts[hi] <= maxt) ++hi;
+        while (lo < end && s.ts[lo] < mint)
+          ++lo;
+        if (hi < lo)
+          hi = lo;
+        while (hi < end && s.ts[hi] <= maxt)
+          ++hi;
         lo_[j] = lo;
         hi_[j] = hi;
-        if (hi == lo) continue;
+        if (hi == lo)
+          continue;
         any = true;
-        if (id_ == FunctionId::kAbsentOverTime) continue;
+        if (id_ == FunctionId::kAbsentOverTime)
+          continue;
         Window w{.ts = std::span<const int64_t>(s.ts.data() + lo, hi - lo),
                  .vs = std::span<const double>(s.vs.data() + lo, hi - lo),
                  .range_end = maxt,
                  .range_ms = src_.range_ms,
                  .eval_ts = t};
-        PAODIN_ASSIGN_OR_RETURN(std::optional<double> v,
-                                EvalRangeFunction(id_, w, std::span<const double>(argv, args_.size())));
-        if (!v.has_value()) continue;
+        PAODIN_ASSIGN_OR_RETURN(
+            std::optional<double> v,
+            EvalRangeFunction(id_, w, std::span<const double>(argv, args_.size())));
+        if (!v.has_value())
+          continue;
         had_output_[j] = true;
         out[i].Push(out_id_[j], *v);
       }
-      if (id_ == FunctionId::kAbsentOverTime && !any) out[i].Push(0, 1);
+      if (id_ == FunctionId::kAbsentOverTime && !any)
+        out[i].Push(0, 1);
     }
     if (Done() && id_ != FunctionId::kAbsentOverTime) {
       // Prometheus fails when two output series with points share a label set.
       std::vector<char> seen(series_.size(), 0);
       for (size_t j = 0; j < had_output_.size(); ++j) {
-        if (!had_output_[j]) continue;
-        if (seen[out_id_[j]]) return DuplicateLabelsetError();
+        if (!had_output_[j])
+          continue;
+        if (seen[out_id_[j]])
+          return DuplicateLabelsetError();
         seen[out_id_[j]] = 1;
       }
     }
@@ -279,7 +308,8 @@ class MappedOp : public StepOp {
   // Emits `v` for input id `id` at step i; fails on a duplicate output at the step.
   absl::Status Emit(StepVector& sv, int64_t step, uint32_t id, double v) {
     uint32_t o = out_id_[id];
-    if (stamp_[o] == step) return DuplicateLabelsetError();
+    if (stamp_[o] == step)
+      return DuplicateLabelsetError();
     stamp_[o] = step;
     sv.Push(o, v);
     return absl::OkStatus();
@@ -297,13 +327,15 @@ class InstantFunctionOp : public MappedOp {
   InstantFunctionOp(ExecContext* ctx, FunctionId id, OperatorPtr input,
                     std::vector<OperatorPtr> args, const StepRange& range)
       : MappedOp(ctx, std::move(input), range), id_(id) {
-    for (auto& a : args) args_.emplace_back(std::move(a));
+    for (auto& a : args)
+      args_.emplace_back(std::move(a));
   }
 
   absl::StatusOr<const std::vector<Labels>*> Series() override {
     if (!inited_) {
       inited_ = true;
-      for (auto& a : args_) PAODIN_RETURN_IF_ERROR(a.Series().status());
+      for (auto& a : args_)
+        PAODIN_RETURN_IF_ERROR(a.Series().status());
       PAODIN_RETURN_IF_ERROR(BuildMapping());
     }
     return &series_;
@@ -311,18 +343,22 @@ class InstantFunctionOp : public MappedOp {
 
   absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
     size_t n = BeginBatch(out);
-    if (n == 0) return 0;
+    if (n == 0)
+      return 0;
     PAODIN_RETURN_IF_ERROR(in_.Pull(n));
-    for (auto& a : args_) PAODIN_RETURN_IF_ERROR(a.Pull(n));
+    for (auto& a : args_)
+      PAODIN_RETURN_IF_ERROR(a.Pull(n));
     double argv[4];
     for (size_t i = 0; i < n; ++i) {
-      for (size_t a = 0; a < args_.size() && a < 4; ++a) argv[a] = args_[a].Scalar(i);
-      if (id_ == FunctionId::kClamp && argv[1] < argv[0]) continue;
+      for (size_t a = 0; a < args_.size() && a < 4; ++a)
+        argv[a] = args_[a].Scalar(i);
+      if (id_ == FunctionId::kClamp && argv[1] < argv[0])
+        continue;
       const StepVector& sv = in_.at(i);
       std::span<const double> args(argv, args_.size());
       for (size_t k = 0; k < sv.size(); ++k) {
-        PAODIN_RETURN_IF_ERROR(Emit(out[i], batch_first_ + i, sv.ids[k],
-                                    EvalInstantMath(id_, sv.vals[k], args)));
+        PAODIN_RETURN_IF_ERROR(
+            Emit(out[i], batch_first_ + i, sv.ids[k], EvalInstantMath(id_, sv.vals[k], args)));
       }
     }
     return n;
@@ -350,13 +386,14 @@ class StepTimestampOp : public MappedOp {
 
   absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
     size_t n = BeginBatch(out);
-    if (n == 0) return 0;
+    if (n == 0)
+      return 0;
     PAODIN_RETURN_IF_ERROR(in_.Pull(n));
     for (size_t i = 0; i < n; ++i) {
       const StepVector& sv = in_.at(i);
       for (size_t k = 0; k < sv.size(); ++k) {
-        PAODIN_RETURN_IF_ERROR(Emit(out[i], batch_first_ + i, sv.ids[k],
-                                    static_cast<double>(out[i].t) / 1000));
+        PAODIN_RETURN_IF_ERROR(
+            Emit(out[i], batch_first_ + i, sv.ids[k], static_cast<double>(out[i].t) / 1000));
       }
     }
     return n;
@@ -376,7 +413,8 @@ class NegateOp : public StepOp {
     if (!inited_) {
       inited_ = true;
       PAODIN_ASSIGN_OR_RETURN(const std::vector<Labels>* in, in_.Series());
-      for (const Labels& l : *in) out_id_.push_back(index_.Intern(is_scalar_ ? l : l.DropMetricName()));
+      for (const Labels& l : *in)
+        out_id_.push_back(index_.Intern(is_scalar_ ? l : l.DropMetricName()));
       series_ = index_.labels();
       had_.assign(in->size(), false);
     }
@@ -385,7 +423,8 @@ class NegateOp : public StepOp {
 
   absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
     size_t n = BeginBatch(out);
-    if (n == 0) return 0;
+    if (n == 0)
+      return 0;
     PAODIN_RETURN_IF_ERROR(in_.Pull(n));
     for (size_t i = 0; i < n; ++i) {
       const StepVector& sv = in_.at(i);
@@ -397,8 +436,10 @@ class NegateOp : public StepOp {
     if (Done()) {
       std::vector<char> seen(series_.size(), 0);
       for (size_t j = 0; j < had_.size(); ++j) {
-        if (!had_[j]) continue;
-        if (seen[out_id_[j]]) return DuplicateLabelsetError();
+        if (!had_[j])
+          continue;
+        if (seen[out_id_[j]])
+          return DuplicateLabelsetError();
         seen[out_id_[j]] = 1;
       }
     }
@@ -428,7 +469,8 @@ class ScalarOp : public StepOp {
 
   absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
     size_t n = BeginBatch(out);
-    if (n == 0) return 0;
+    if (n == 0)
+      return 0;
     PAODIN_RETURN_IF_ERROR(in_.Pull(n));
     for (size_t i = 0; i < n; ++i) {
       const StepVector& sv = in_.at(i);
@@ -455,9 +497,11 @@ class VectorOp : public StepOp {
 
   absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
     size_t n = BeginBatch(out);
-    if (n == 0) return 0;
+    if (n == 0)
+      return 0;
     PAODIN_RETURN_IF_ERROR(in_.Pull(n));
-    for (size_t i = 0; i < n; ++i) out[i].Push(0, in_.Scalar(i));
+    for (size_t i = 0; i < n; ++i)
+      out[i].Push(0, in_.Scalar(i));
     return n;
   }
 
@@ -479,10 +523,12 @@ class AbsentOp : public StepOp {
 
   absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
     size_t n = BeginBatch(out);
-    if (n == 0) return 0;
+    if (n == 0)
+      return 0;
     PAODIN_RETURN_IF_ERROR(in_.Pull(n));
     for (size_t i = 0; i < n; ++i) {
-      if (in_.at(i).size() == 0) out[i].Push(0, 1);
+      if (in_.at(i).size() == 0)
+        out[i].Push(0, 1);
     }
     return n;
   }
@@ -503,19 +549,36 @@ class SortOp : public StepOp {
 
   absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
     size_t n = BeginBatch(out);
-    if (n == 0) return 0;
+    if (n == 0)
+      return 0;
     PAODIN_RETURN_IF_ERROR(in_.Pull(n));
     for (size_t i = 0; i < n; ++i) {
       const StepVector& sv = in_.at(i);
       order_.resize(sv.size());
-      for (size_t k = 0; k < sv.size(); ++k) order_[k] = k;
+      for (size_t k = 0; k < sv.size(); ++k)
+        order_[k] = k;
+      // Prometheus: sort = reverse of a descending sort with NaN first; sort_desc = reverse
+      // of an ascending sort with NaN first (so NaN ends last in both). Go's sort.Sort uses
+      // insertion sort up to 12 elements; reproduce it for identical tie order.
       const bool desc = desc_;
-      std::stable_sort(order_.begin(), order_.end(), [&](size_t a, size_t b) {
+      auto less = [&](size_t a, size_t b) {
         double x = sv.vals[a], y = sv.vals[b];
-        if (std::isnan(x)) return !std::isnan(y);
-        return desc ? x > y : x < y;
-      });
-      for (size_t k : order_) out[i].Push(sv.ids[k], sv.vals[k]);
+        if (std::isnan(x))
+          return true;
+        return desc ? x < y : x > y;
+      };
+      auto rless = [&](size_t a, size_t b) { return less(b, a); };
+      if (order_.size() <= 12) {
+        for (size_t p = 1; p < order_.size(); ++p) {
+          for (size_t q = p; q > 0 && rless(order_[q], order_[q - 1]); --q) {
+            std::swap(order_[q], order_[q - 1]);
+          }
+        }
+      } else {
+        std::stable_sort(order_.begin(), order_.end(), rless);
+      }
+      for (size_t k : order_)
+        out[i].Push(sv.ids[k], sv.vals[k]);
     }
     return n;
   }
@@ -550,7 +613,9 @@ std::string ExpandTemplate(const re2::RE2& re, std::string_view tmpl,
     bool brace = tmpl[i] == '{';
     if (brace) {
       j = i + 1;
-      while (j < tmpl.size() && (std::isalnum(static_cast<unsigned char>(tmpl[j])) || tmpl[j] == '_')) ++j;
+      while (j < tmpl.size() &&
+             (std::isalnum(static_cast<unsigned char>(tmpl[j])) || tmpl[j] == '_'))
+        ++j;
       if (j >= tmpl.size() || tmpl[j] != '}' || j == i + 1) {
         out += '$';
         continue;
@@ -558,7 +623,9 @@ std::string ExpandTemplate(const re2::RE2& re, std::string_view tmpl,
       name = std::string(tmpl.substr(i + 1, j - i - 1));
       i = j + 1;
     } else {
-      while (j < tmpl.size() && (std::isalnum(static_cast<unsigned char>(tmpl[j])) || tmpl[j] == '_')) ++j;
+      while (j < tmpl.size() &&
+             (std::isalnum(static_cast<unsigned char>(tmpl[j])) || tmpl[j] == '_'))
+        ++j;
       if (j == i) {
         out += '$';
         continue;
@@ -571,10 +638,12 @@ std::string ExpandTemplate(const re2::RE2& re, std::string_view tmpl,
     });
     int idx = -1;
     if (numeric) {
-      if (name.size() < 9) idx = std::stoi(name);
+      if (name.size() < 9)
+        idx = std::stoi(name);
     } else {
       auto it = names.find(name);
-      if (it != names.end()) idx = it->second;
+      if (it != names.end())
+        idx = it->second;
     }
     if (idx >= 0 && idx < static_cast<int>(groups.size()) && groups[idx].data() != nullptr) {
       out.append(groups[idx].data(), groups[idx].size());
@@ -584,12 +653,14 @@ std::string ExpandTemplate(const re2::RE2& re, std::string_view tmpl,
 }
 
 bool IsValidLabelName(std::string_view s) {
-  if (s.empty()) return false;
+  if (s.empty())
+    return false;
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
               (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
+    if (!ok)
+      return false;
   }
   return true;
 }
@@ -626,7 +697,8 @@ class LabelReplaceOp : public MappedOp {
 
   absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
     size_t n = BeginBatch(out);
-    if (n == 0) return 0;
+    if (n == 0)
+      return 0;
     PAODIN_RETURN_IF_ERROR(in_.Pull(n));
     for (size_t i = 0; i < n; ++i) {
       const StepVector& sv = in_.at(i);
@@ -649,7 +721,8 @@ class LabelReplaceOp : public MappedOp {
     std::string res = ExpandTemplate(*re_, repl_, groups);
     LabelsBuilder b(l);
     b.Del(dst_);
-    if (!res.empty()) b.Set(dst_, res);
+    if (!res.empty())
+      b.Set(dst_, res);
     return b.Build();
   }
 
@@ -686,7 +759,8 @@ class LabelJoinOp : public MappedOp {
 
   absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
     size_t n = BeginBatch(out);
-    if (n == 0) return 0;
+    if (n == 0)
+      return 0;
     PAODIN_RETURN_IF_ERROR(in_.Pull(n));
     for (size_t i = 0; i < n; ++i) {
       const StepVector& sv = in_.at(i);
@@ -701,7 +775,8 @@ class LabelJoinOp : public MappedOp {
   absl::StatusOr<Labels> Transform(const Labels& l) override {
     std::string joined;
     for (size_t i = 0; i < srcs_.size(); ++i) {
-      if (i > 0) joined += sep_;
+      if (i > 0)
+        joined += sep_;
       joined += l.Get(srcs_[i]);
     }
     LabelsBuilder b(l);
@@ -715,12 +790,12 @@ class LabelJoinOp : public MappedOp {
 
 class HistogramQuantileOp : public StepOp {
  public:
-  HistogramQuantileOp(ExecContext* ctx, OperatorPtr phi, OperatorPtr input,
-                      const StepRange& range)
+  HistogramQuantileOp(ExecContext* ctx, OperatorPtr phi, OperatorPtr input, const StepRange& range)
       : StepOp(ctx, range), phi_(std::move(phi)), in_(std::move(input)) {}
 
   absl::StatusOr<const std::vector<Labels>*> Series() override {
-    if (inited_) return &series_;
+    if (inited_)
+      return &series_;
     inited_ = true;
     PAODIN_RETURN_IF_ERROR(phi_.Series().status());
     PAODIN_ASSIGN_OR_RETURN(const std::vector<Labels>* in, in_.Series());
@@ -737,7 +812,8 @@ class HistogramQuantileOp : public StepOp {
       Labels key = b.Build();
       size_t before = groups.labels().size();
       uint32_t g = groups.Intern(key);
-      if (groups.labels().size() > before) group_out_.push_back(index_.Intern(key.DropMetricName()));
+      if (groups.labels().size() > before)
+        group_out_.push_back(index_.Intern(key.DropMetricName()));
       group_of_.push_back(static_cast<int32_t>(g));
       le_.push_back(*le);
     }
@@ -749,7 +825,8 @@ class HistogramQuantileOp : public StepOp {
 
   absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
     size_t n = BeginBatch(out);
-    if (n == 0) return 0;
+    if (n == 0)
+      return 0;
     PAODIN_RETURN_IF_ERROR(phi_.Pull(n));
     PAODIN_RETURN_IF_ERROR(in_.Pull(n));
     for (size_t i = 0; i < n; ++i) {
@@ -758,13 +835,16 @@ class HistogramQuantileOp : public StepOp {
       touched_.clear();
       for (size_t k = 0; k < sv.size(); ++k) {
         int32_t g = group_of_[sv.ids[k]];
-        if (g < 0) continue;
-        if (buckets_[g].empty()) touched_.push_back(g);
+        if (g < 0)
+          continue;
+        if (buckets_[g].empty())
+          touched_.push_back(g);
         buckets_[g].push_back(Bucket{le_[sv.ids[k]], sv.vals[k]});
       }
       for (int32_t g : touched_) {
         uint32_t o = group_out_[g];
-        if (stamp_[o] == batch_first_ + static_cast<int64_t>(i)) return DuplicateLabelsetError();
+        if (stamp_[o] == batch_first_ + static_cast<int64_t>(i))
+          return DuplicateLabelsetError();
         stamp_[o] = batch_first_ + i;
         out[i].Push(o, BucketQuantile(q, buckets_[g]));
         buckets_[g].clear();
@@ -789,17 +869,20 @@ class EmptyOp : public StepOp {
  public:
   EmptyOp(ExecContext* ctx, std::vector<OperatorPtr> inputs, const StepRange& range)
       : StepOp(ctx, range) {
-    for (auto& i : inputs) in_.emplace_back(std::move(i));
+    for (auto& i : inputs)
+      in_.emplace_back(std::move(i));
   }
 
   absl::StatusOr<const std::vector<Labels>*> Series() override {
-    for (auto& i : in_) PAODIN_RETURN_IF_ERROR(i.Series().status());
+    for (auto& i : in_)
+      PAODIN_RETURN_IF_ERROR(i.Series().status());
     return &series_;
   }
 
   absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
     size_t n = BeginBatch(out);
-    for (auto& i : in_) PAODIN_RETURN_IF_ERROR(i.Pull(n));
+    for (auto& i : in_)
+      PAODIN_RETURN_IF_ERROR(i.Pull(n));
     return n;
   }
 
@@ -842,7 +925,8 @@ class StepInvariantOp : public StepOp {
 
 absl::Status ExecContext::AddSamples(int64_t n) {
   int64_t now = samples_held.fetch_add(n) + n;
-  if (now > max_samples) return TooManySamplesError();
+  if (now > max_samples)
+    return TooManySamplesError();
   return absl::OkStatus();
 }
 
@@ -857,7 +941,8 @@ absl::Status DuplicateLabelsetError() {
 
 uint32_t LabelsIndex::Intern(const Labels& l) {
   auto [it, inserted] = ids_.emplace(std::string(l.bytes()), labels_.size());
-  if (inserted) labels_.push_back(l);
+  if (inserted)
+    labels_.push_back(l);
   return it->second;
 }
 
@@ -870,7 +955,8 @@ absl::StatusOr<SeriesSamples> Materialize(Operator& op, ExecContext& ctx, const 
   int64_t total = 0;
   while (true) {
     PAODIN_ASSIGN_OR_RETURN(size_t n, op.Next(std::span<StepVector>(buf.data(), buf.size())));
-    if (n == 0) break;
+    if (n == 0)
+      break;
     for (size_t i = 0; i < n; ++i) {
       for (size_t k = 0; k < buf[i].size(); ++k) {
         ts[buf[i].ids[k]].push_back(buf[i].t);
@@ -885,7 +971,8 @@ absl::StatusOr<SeriesSamples> Materialize(Operator& op, ExecContext& ctx, const 
   out.ts.reserve(total);
   out.vs.reserve(total);
   for (size_t s = 0; s < ns; ++s) {
-    if (ts[s].empty()) continue;
+    if (ts[s].empty())
+      continue;
     out.labels.push_back((*series)[s]);
     out.ts.insert(out.ts.end(), ts[s].begin(), ts[s].end());
     out.vs.insert(out.vs.end(), vs[s].begin(), vs[s].end());
@@ -925,23 +1012,29 @@ absl::StatusOr<SeriesSamples> LoadSelector(ExecContext& ctx, const promql::Vecto
     size_t before = out.ts.size();
     while (true) {
       PAODIN_ASSIGN_OR_RETURN(size_t n, it->Next(tbuf, vbuf));
-      if (n == 0) break;
+      if (n == 0)
+        break;
       for (size_t i = 0; i < n; ++i) {
-        if (tbuf[i] < hints.start_ms || tbuf[i] > hints.end_ms) continue;
-        if (range_ms > 0 && IsStaleNaN(vbuf[i])) continue;
+        if (tbuf[i] < hints.start_ms || tbuf[i] > hints.end_ms)
+          continue;
+        if (range_ms > 0 && IsStaleNaN(vbuf[i]))
+          continue;
         out.ts.push_back(tbuf[i]);
         out.vs.push_back(vbuf[i]);
       }
       ctx.samples_scanned += n;
     }
-    if (out.ts.size() == before) continue;
+    if (out.ts.size() == before)
+      continue;
     total += out.ts.size() - before;
     out.labels.push_back(set->labels());
     out.offsets.push_back(out.ts.size());
-    if (out.labels.size() % 1024 == 0) PAODIN_RETURN_IF_ERROR(ctx.Check());
+    if (out.labels.size() % 1024 == 0)
+      PAODIN_RETURN_IF_ERROR(ctx.Check());
   }
   PAODIN_RETURN_IF_ERROR(set->status());
-  for (std::string& w : set->warnings()) ctx.warnings.push_back(std::move(w));
+  for (std::string& w : set->warnings())
+    ctx.warnings.push_back(std::move(w));
   PAODIN_RETURN_IF_ERROR(ctx.AddSamples(total));
   return out;
 }
@@ -951,7 +1044,8 @@ Labels AbsentLabels(const promql::VectorSelector& sel) {
   std::vector<std::string> empty;
   std::vector<std::string> set_names;
   for (const Matcher& m : sel.matchers) {
-    if (m.name() == kMetricName) continue;
+    if (m.name() == kMetricName)
+      continue;
     bool already = std::find(set_names.begin(), set_names.end(), m.name()) != set_names.end();
     if (m.type() == MatchType::kEqual && !already) {
       b.Set(m.name(), m.value());
@@ -960,68 +1054,82 @@ Labels AbsentLabels(const promql::VectorSelector& sel) {
       empty.push_back(m.name());
     }
   }
-  for (const std::string& n : empty) b.Del(n);
+  for (const std::string& n : empty)
+    b.Del(n);
   return b.Build();
 }
 
 OperatorPtr MakeConstantOp(double v, const StepRange& range) {
   return std::make_unique<ConstantOp>(v, range);
 }
+
 OperatorPtr MakeTimeOp(const StepRange& range) { return std::make_unique<TimeOp>(range); }
+
 OperatorPtr MakeVectorSelectorOp(ExecContext* ctx, SeriesSamples samples, int64_t offset_ms,
                                  bool has_at, int64_t at_ms, const StepRange& range,
                                  bool timestamps) {
   return std::make_unique<VectorSelectorOp>(ctx, std::move(samples), offset_ms, has_at, at_ms,
                                             range, timestamps);
 }
+
 OperatorPtr MakeRangeFunctionOp(ExecContext* ctx, FunctionId id, RangeSource source,
                                 std::vector<OperatorPtr> args, const StepRange& range) {
   return std::make_unique<RangeFunctionOp>(ctx, id, std::move(source), std::move(args), range);
 }
+
 OperatorPtr MakeInstantFunctionOp(ExecContext* ctx, FunctionId id, OperatorPtr input,
                                   std::vector<OperatorPtr> args, const StepRange& range) {
   return std::make_unique<InstantFunctionOp>(ctx, id, std::move(input), std::move(args), range);
 }
+
 OperatorPtr MakeStepTimestampOp(ExecContext* ctx, OperatorPtr input, const StepRange& range) {
   return std::make_unique<StepTimestampOp>(ctx, std::move(input), range);
 }
+
 OperatorPtr MakeNegateOp(ExecContext* ctx, OperatorPtr input, bool is_scalar,
                          const StepRange& range) {
   return std::make_unique<NegateOp>(ctx, std::move(input), is_scalar, range);
 }
+
 OperatorPtr MakeScalarOp(ExecContext* ctx, OperatorPtr input, const StepRange& range) {
   return std::make_unique<ScalarOp>(ctx, std::move(input), range);
 }
+
 OperatorPtr MakeVectorOp(ExecContext* ctx, OperatorPtr input, const StepRange& range) {
   return std::make_unique<VectorOp>(ctx, std::move(input), range);
 }
+
 OperatorPtr MakeAbsentOp(ExecContext* ctx, OperatorPtr input, Labels labels,
                          const StepRange& range) {
   return std::make_unique<AbsentOp>(ctx, std::move(input), std::move(labels), range);
 }
+
 OperatorPtr MakeSortOp(ExecContext* ctx, OperatorPtr input, bool desc, const StepRange& range) {
   return std::make_unique<SortOp>(ctx, std::move(input), desc, range);
 }
+
 OperatorPtr MakeLabelReplaceOp(ExecContext* ctx, OperatorPtr input, std::string dst,
                                std::string repl, std::string src, std::string regex,
                                const StepRange& range) {
   return std::make_unique<LabelReplaceOp>(ctx, std::move(input), std::move(dst), std::move(repl),
                                           std::move(src), std::move(regex), range);
 }
-OperatorPtr MakeLabelJoinOp(ExecContext* ctx, OperatorPtr input, std::string dst,
-                            std::string sep, std::vector<std::string> srcs,
-                            const StepRange& range) {
+
+OperatorPtr MakeLabelJoinOp(ExecContext* ctx, OperatorPtr input, std::string dst, std::string sep,
+                            std::vector<std::string> srcs, const StepRange& range) {
   return std::make_unique<LabelJoinOp>(ctx, std::move(input), std::move(dst), std::move(sep),
                                        std::move(srcs), range);
 }
+
 OperatorPtr MakeHistogramQuantileOp(ExecContext* ctx, OperatorPtr phi, OperatorPtr input,
                                     const StepRange& range) {
   return std::make_unique<HistogramQuantileOp>(ctx, std::move(phi), std::move(input), range);
 }
-OperatorPtr MakeEmptyOp(ExecContext* ctx, std::vector<OperatorPtr> inputs,
-                        const StepRange& range) {
+
+OperatorPtr MakeEmptyOp(ExecContext* ctx, std::vector<OperatorPtr> inputs, const StepRange& range) {
   return std::make_unique<EmptyOp>(ctx, std::move(inputs), range);
 }
+
 OperatorPtr MakeStepInvariantOp(ExecContext* ctx, OperatorPtr input, const StepRange& range) {
   return std::make_unique<StepInvariantOp>(ctx, std::move(input), range);
 }

@@ -38,9 +38,11 @@ class In {
   absl::StatusOr<const std::vector<Labels>*> Series() { return op_->Series(); }
 
   absl::Status Pull(size_t n) {
-    if (buf_.size() < n) buf_.resize(n);
+    if (buf_.size() < n)
+      buf_.resize(n);
     PAODIN_ASSIGN_OR_RETURN(size_t got, op_->Next(std::span<StepVector>(buf_.data(), n)));
-    if (got != n) return absl::InternalError("operator step count mismatch");
+    if (got != n)
+      return absl::InternalError("operator step count mismatch");
     return absl::OkStatus();
   }
 
@@ -60,7 +62,8 @@ class BinaryBase : public Operator {
   size_t BeginBatch(std::span<StepVector> out) {
     int64_t left = range_.NumSteps() - next_step_;
     size_t n = static_cast<size_t>(std::min<int64_t>(left, static_cast<int64_t>(out.size())));
-    for (size_t i = 0; i < n; ++i) out[i].Reset(range_.At(next_step_ + i));
+    for (size_t i = 0; i < n; ++i)
+      out[i].Reset(range_.At(next_step_ + i));
     batch_first_ = next_step_;
     next_step_ += n;
     return n;
@@ -90,10 +93,12 @@ class ScalarBinaryOp : public BinaryBase {
 
   absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
     size_t n = BeginBatch(out);
-    if (n == 0) return 0;
+    if (n == 0)
+      return 0;
     PAODIN_RETURN_IF_ERROR(lhs_.Pull(n));
     PAODIN_RETURN_IF_ERROR(rhs_.Pull(n));
-    for (size_t i = 0; i < n; ++i) out[i].Push(0, ScalarBinop(op_, lhs_.Scalar(i), rhs_.Scalar(i)));
+    for (size_t i = 0; i < n; ++i)
+      out[i].Push(0, ScalarBinop(op_, lhs_.Scalar(i), rhs_.Scalar(i)));
     return n;
   }
 
@@ -119,7 +124,8 @@ class VectorScalarOp : public BinaryBase {
       PAODIN_RETURN_IF_ERROR(scalar_.Series().status());
       PAODIN_ASSIGN_OR_RETURN(const std::vector<Labels>* in, vec_.Series());
       bool drop = DropsName(op_) || bool_;
-      for (const Labels& l : *in) out_id_.push_back(index_.Intern(drop ? l.DropMetricName() : l));
+      for (const Labels& l : *in)
+        out_id_.push_back(index_.Intern(drop ? l.DropMetricName() : l));
       series_ = index_.labels();
       stamp_.assign(series_.size(), -1);
     }
@@ -128,7 +134,8 @@ class VectorScalarOp : public BinaryBase {
 
   absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
     size_t n = BeginBatch(out);
-    if (n == 0) return 0;
+    if (n == 0)
+      return 0;
     PAODIN_RETURN_IF_ERROR(vec_.Pull(n));
     PAODIN_RETURN_IF_ERROR(scalar_.Pull(n));
     const bool cmp = promql::IsComparisonOp(op_);
@@ -138,17 +145,21 @@ class VectorScalarOp : public BinaryBase {
       int64_t step = batch_first_ + i;
       for (size_t k = 0; k < sv.size(); ++k) {
         double lv = sv.vals[k], rv = s;
-        if (swap_) std::swap(lv, rv);
+        if (swap_)
+          std::swap(lv, rv);
         double value;
         bool keep = VectorElemBinop(op_, lv, rv, &value);
-        if (cmp && swap_) value = rv;
+        if (cmp && swap_)
+          value = rv;
         if (bool_) {
           value = keep ? 1.0 : 0.0;
           keep = true;
         }
-        if (!keep) continue;
+        if (!keep)
+          continue;
         uint32_t o = out_id_[sv.ids[k]];
-        if (stamp_[o] == step) return DuplicateLabelsetError();
+        if (stamp_[o] == step)
+          return DuplicateLabelsetError();
         stamp_[o] = step;
         out[i].Push(o, value);
       }
@@ -173,7 +184,8 @@ Labels MatchKey(const Labels& l, const promql::VectorMatching& m) {
   if (m.on) {
     b.Keep(m.matching_labels);
   } else {
-    for (const std::string& n : m.matching_labels) b.Del(n);
+    for (const std::string& n : m.matching_labels)
+      b.Del(n);
     b.Del(kMetricName);
   }
   return b.Build();
@@ -191,15 +203,18 @@ class VectorBinaryOp : public BinaryBase {
         rhs_(std::move(rhs)) {}
 
   absl::StatusOr<const std::vector<Labels>*> Series() override {
-    if (inited_) return &series_;
+    if (inited_)
+      return &series_;
     inited_ = true;
     PAODIN_ASSIGN_OR_RETURN(const std::vector<Labels>* l, lhs_.Series());
     PAODIN_ASSIGN_OR_RETURN(const std::vector<Labels>* r, rhs_.Series());
     lhs_labels_ = l;
     rhs_labels_ = r;
     LabelsIndex sigs;
-    for (const Labels& x : *l) lsig_.push_back(sigs.Intern(MatchKey(x, m_)));
-    for (const Labels& x : *r) rsig_.push_back(sigs.Intern(MatchKey(x, m_)));
+    for (const Labels& x : *l)
+      lsig_.push_back(sigs.Intern(MatchKey(x, m_)));
+    for (const Labels& x : *r)
+      rsig_.push_back(sigs.Intern(MatchKey(x, m_)));
     sig_labels_ = sigs.labels();
     size_t nsig = sig_labels_.size();
     sig_stamp_.assign(nsig, -1);
@@ -207,10 +222,13 @@ class VectorBinaryOp : public BinaryBase {
     many_stamp_.assign(nsig, -1);
     if (promql::IsSetOp(op_)) {
       if (op_ == BinaryOp::kOr) {
-        for (const Labels& x : *l) lout_.push_back(index_.Intern(x));
-        for (const Labels& x : *r) rout_.push_back(index_.Intern(x));
+        for (const Labels& x : *l)
+          lout_.push_back(index_.Intern(x));
+        for (const Labels& x : *r)
+          rout_.push_back(index_.Intern(x));
       } else {
-        for (const Labels& x : *l) lout_.push_back(index_.Intern(x));
+        for (const Labels& x : *l)
+          lout_.push_back(index_.Intern(x));
       }
       series_ = index_.labels();
       out_stamp_.assign(series_.size(), -1);
@@ -236,12 +254,14 @@ class VectorBinaryOp : public BinaryBase {
       pair_base_[mi] = pair_out_.size();
       for (uint32_t o : ones_by_sig[many_sig[mi]]) {
         LabelsBuilder b(many[mi]);
-        if (drop) b.Del(kMetricName);
+        if (drop)
+          b.Del(kMetricName);
         if (m_.card == Cardinality::kOneToOne) {
           if (m_.on) {
             b.Keep(m_.matching_labels);
           } else {
-            for (const std::string& n : m_.matching_labels) b.Del(n);
+            for (const std::string& n : m_.matching_labels)
+              b.Del(n);
           }
         }
         for (const std::string& ln : m_.include) {
@@ -252,7 +272,8 @@ class VectorBinaryOp : public BinaryBase {
             b.Del(ln);
           }
         }
-        if (bool_) b.Del(kMetricName);
+        if (bool_)
+          b.Del(kMetricName);
         pair_out_.push_back(index_.Intern(b.Build()));
       }
     }
@@ -264,7 +285,8 @@ class VectorBinaryOp : public BinaryBase {
 
   absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
     size_t n = BeginBatch(out);
-    if (n == 0) return 0;
+    if (n == 0)
+      return 0;
     PAODIN_RETURN_IF_ERROR(lhs_.Pull(n));
     PAODIN_RETURN_IF_ERROR(rhs_.Pull(n));
     for (size_t i = 0; i < n; ++i) {
@@ -282,15 +304,19 @@ class VectorBinaryOp : public BinaryBase {
   void SetOp(const StepVector& l, const StepVector& r, int64_t step, StepVector& out) {
     switch (op_) {
       case BinaryOp::kAnd:
-        for (size_t k = 0; k < r.size(); ++k) sig_stamp_[rsig_[r.ids[k]]] = step;
+        for (size_t k = 0; k < r.size(); ++k)
+          sig_stamp_[rsig_[r.ids[k]]] = step;
         for (size_t k = 0; k < l.size(); ++k) {
-          if (sig_stamp_[lsig_[l.ids[k]]] == step) out.Push(lout_[l.ids[k]], l.vals[k]);
+          if (sig_stamp_[lsig_[l.ids[k]]] == step)
+            out.Push(lout_[l.ids[k]], l.vals[k]);
         }
         break;
       case BinaryOp::kUnless:
-        for (size_t k = 0; k < r.size(); ++k) sig_stamp_[rsig_[r.ids[k]]] = step;
+        for (size_t k = 0; k < r.size(); ++k)
+          sig_stamp_[rsig_[r.ids[k]]] = step;
         for (size_t k = 0; k < l.size(); ++k) {
-          if (sig_stamp_[lsig_[l.ids[k]]] != step) out.Push(lout_[l.ids[k]], l.vals[k]);
+          if (sig_stamp_[lsig_[l.ids[k]]] != step)
+            out.Push(lout_[l.ids[k]], l.vals[k]);
         }
         break;
       case BinaryOp::kOr:
@@ -299,7 +325,8 @@ class VectorBinaryOp : public BinaryBase {
           out.Push(lout_[l.ids[k]], l.vals[k]);
         }
         for (size_t k = 0; k < r.size(); ++k) {
-          if (sig_stamp_[rsig_[r.ids[k]]] != step) out.Push(rout_[r.ids[k]], r.vals[k]);
+          if (sig_stamp_[rsig_[r.ids[k]]] != step)
+            out.Push(rout_[r.ids[k]], r.vals[k]);
         }
         break;
       default:
@@ -308,7 +335,8 @@ class VectorBinaryOp : public BinaryBase {
   }
 
   absl::Status ArithOp(const StepVector& l, const StepVector& r, int64_t step, StepVector& out) {
-    if (l.size() == 0 || r.size() == 0) return absl::OkStatus();
+    if (l.size() == 0 || r.size() == 0)
+      return absl::OkStatus();
     const StepVector& many = one_is_lhs_ ? r : l;
     const StepVector& one = one_is_lhs_ ? l : r;
     const std::vector<uint32_t>& many_sig = one_is_lhs_ ? rsig_ : lsig_;
@@ -330,11 +358,13 @@ class VectorBinaryOp : public BinaryBase {
     for (size_t k = 0; k < many.size(); ++k) {
       uint32_t mid = many.ids[k];
       uint32_t s = many_sig[mid];
-      if (sig_stamp_[s] != step) continue;
+      if (sig_stamp_[s] != step)
+        continue;
       size_t ok = sig_slot_[s];
       uint32_t oid = one.ids[ok];
       double vl = many.vals[k], vr = one.vals[ok];
-      if (one_is_lhs_) std::swap(vl, vr);
+      if (one_is_lhs_)
+        std::swap(vl, vr);
       double value;
       bool keep = VectorElemBinop(op_, vl, vr, &value);
       if (bool_) {
@@ -351,7 +381,8 @@ class VectorBinaryOp : public BinaryBase {
               "(group_left/group_right)");
         }
         many_stamp_[s] = step;
-        if (out_stamp_[o] == step) return DuplicateLabelsetError();
+        if (out_stamp_[o] == step)
+          return DuplicateLabelsetError();
       } else if (out_stamp_[o] == step) {
         if (out_sig_[o] == s) {
           return absl::FailedPreconditionError(
@@ -456,15 +487,15 @@ OperatorPtr MakeScalarBinaryOp(ExecContext* ctx, BinaryOp op, OperatorPtr lhs, O
 OperatorPtr MakeVectorScalarBinaryOp(ExecContext* ctx, BinaryOp op, bool return_bool,
                                      OperatorPtr vec, OperatorPtr scalar, bool scalar_on_left,
                                      const StepRange& range) {
-  return std::make_unique<VectorScalarOp>(ctx, op, return_bool, std::move(vec),
-                                          std::move(scalar), scalar_on_left, range);
+  return std::make_unique<VectorScalarOp>(ctx, op, return_bool, std::move(vec), std::move(scalar),
+                                          scalar_on_left, range);
 }
 
 OperatorPtr MakeVectorBinaryOp(ExecContext* ctx, BinaryOp op, bool return_bool,
                                promql::VectorMatching matching, OperatorPtr lhs, OperatorPtr rhs,
                                const StepRange& range) {
-  return std::make_unique<VectorBinaryOp>(ctx, op, return_bool, std::move(matching),
-                                          std::move(lhs), std::move(rhs), range);
+  return std::make_unique<VectorBinaryOp>(ctx, op, return_bool, std::move(matching), std::move(lhs),
+                                          std::move(rhs), range);
 }
 
 }  // namespace paodin::engine::exec

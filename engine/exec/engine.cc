@@ -67,9 +67,11 @@ bool IsStepInvariant(const Expr* e) {
     }
     case promql::ExprKind::kCall: {
       const auto* c = e->As<promql::Call>();
-      if (IsAtUnsafe(c->func->id)) return false;
+      if (IsAtUnsafe(c->func->id))
+        return false;
       for (const Expr* a : c->args) {
-        if (!IsStepInvariant(a)) return false;
+        if (!IsStepInvariant(a))
+          return false;
       }
       return true;
     }
@@ -85,7 +87,8 @@ bool IsLiteral(const Expr* e) {
 // Ceil of a to a multiple of step.
 int64_t AlignUp(int64_t a, int64_t step) {
   int64_t r = step * (a / step);
-  if (r < a) r += step;
+  if (r < a)
+    r += step;
   return r;
 }
 
@@ -156,7 +159,8 @@ class Planner {
       case promql::ExprKind::kUnary: {
         const auto* u = e->As<promql::Unary>();
         PAODIN_ASSIGN_OR_RETURN(OperatorPtr in, Plan(u->expr, range));
-        if (u->op == '+') return in;
+        if (u->op == '+')
+          return in;
         return MakeNegateOp(ctx_, std::move(in), u->expr->type() == ValueType::kScalar, range);
       }
       case promql::ExprKind::kBinary:
@@ -193,7 +197,8 @@ class Planner {
     PAODIN_ASSIGN_OR_RETURN(OperatorPtr rhs, Plan(b.rhs, range));
     bool ls = b.lhs->type() == ValueType::kScalar;
     bool rs = b.rhs->type() == ValueType::kScalar;
-    if (ls && rs) return MakeScalarBinaryOp(ctx_, b.op, std::move(lhs), std::move(rhs), range);
+    if (ls && rs)
+      return MakeScalarBinaryOp(ctx_, b.op, std::move(lhs), std::move(rhs), range);
     if (rs) {
       return MakeVectorScalarBinaryOp(ctx_, b.op, b.return_bool, std::move(lhs), std::move(rhs),
                                       false, range);
@@ -203,8 +208,10 @@ class Planner {
                                       true, range);
     }
     promql::VectorMatching m;
-    if (b.matching.has_value()) m = *b.matching;
-    if (promql::IsSetOp(b.op)) m.card = promql::Cardinality::kManyToMany;
+    if (b.matching.has_value())
+      m = *b.matching;
+    if (promql::IsSetOp(b.op))
+      m.card = promql::Cardinality::kManyToMany;
     return MakeVectorBinaryOp(ctx_, b.op, b.return_bool, std::move(m), std::move(lhs),
                               std::move(rhs), range);
   }
@@ -229,7 +236,8 @@ class Planner {
 
   static absl::StatusOr<std::string> StringArg(const Expr* e) {
     e = Unparen(e);
-    if (const auto* s = e->As<promql::StringLiteral>()) return s->value;
+    if (const auto* s = e->As<promql::StringLiteral>())
+      return s->value;
     return absl::InvalidArgumentError("expected a string literal argument");
   }
 
@@ -240,7 +248,8 @@ class Planner {
       size_t matrix_arg = id == FunctionId::kQuantileOverTime ? 1 : 0;
       std::vector<OperatorPtr> scalars;
       for (size_t i = 0; i < args.size(); ++i) {
-        if (i == matrix_arg) continue;
+        if (i == matrix_arg)
+          continue;
         PAODIN_ASSIGN_OR_RETURN(OperatorPtr op, Plan(args[i], range));
         scalars.push_back(std::move(op));
       }
@@ -269,7 +278,8 @@ class Planner {
         return MakeConstantOp(M_PI, range);
       case FunctionId::kTimestamp: {
         const Expr* a = Unparen(args[0]);
-        if (const auto* vs = a->As<promql::VectorSelector>()) return Selector(*vs, range, true);
+        if (const auto* vs = a->As<promql::VectorSelector>())
+          return Selector(*vs, range, true);
         PAODIN_ASSIGN_OR_RETURN(OperatorPtr in, Plan(args[0], range));
         return MakeStepTimestampOp(ctx_, std::move(in), range);
       }
@@ -283,7 +293,8 @@ class Planner {
       }
       case FunctionId::kAbsent: {
         Labels labels;
-        if (const auto* vs = args[0]->As<promql::VectorSelector>()) labels = AbsentLabels(*vs);
+        if (const auto* vs = args[0]->As<promql::VectorSelector>())
+          labels = AbsentLabels(*vs);
         PAODIN_ASSIGN_OR_RETURN(OperatorPtr in, Plan(args[0], range));
         return MakeAbsentOp(ctx_, std::move(in), std::move(labels), range);
       }
@@ -366,16 +377,17 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
   using exec::StepRange;
   exec::ExecContext ctx;
   ctx.queryable = &queryable;
-  ctx.lookback_ms = opts.lookback_delta_ms > 0 ? opts.lookback_delta_ms
-                                               : options_.lookback_delta_ms;
+  ctx.lookback_ms =
+      opts.lookback_delta_ms > 0 ? opts.lookback_delta_ms : options_.lookback_delta_ms;
   ctx.default_eval_interval_ms = options_.default_eval_interval_ms;
   ctx.max_samples = options_.max_samples;
   ctx.query_ctx.cancelled = opts.cancel;
   int64_t timeout = opts.timeout_ms > 0 ? opts.timeout_ms : options_.timeout_ms;
-  if (timeout > 0) ctx.query_ctx.deadline_steady_ms = NowSteadyMs() + timeout;
+  if (timeout > 0)
+    ctx.query_ctx.deadline_steady_ms = NowSteadyMs() + timeout;
 
-  StepRange range = instant ? StepRange{start_ms, start_ms, 0}
-                            : StepRange{start_ms, end_ms, step_ms};
+  StepRange range =
+      instant ? StepRange{start_ms, start_ms, 0} : StepRange{start_ms, end_ms, step_ms};
   exec::Planner planner(&ctx, range);
   QueryResult result;
   const promql::Expr* root = exec::Unparen(&expr);
@@ -406,11 +418,13 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
       ResultSeries rs;
       rs.labels = s.labels[i];
       for (size_t k = s.offsets[i]; k < s.offsets[i + 1]; ++k) {
-        if (s.ts[k] < mint || s.ts[k] > maxt) continue;
+        if (s.ts[k] < mint || s.ts[k] > maxt)
+          continue;
         rs.ts.push_back(s.ts[k]);
         rs.vs.push_back(s.vs[k]);
       }
-      if (!rs.ts.empty()) result.series.push_back(std::move(rs));
+      if (!rs.ts.empty())
+        result.series.push_back(std::move(rs));
     }
     std::sort(result.series.begin(), result.series.end(),
               [](const ResultSeries& a, const ResultSeries& b) { return a.labels < b.labels; });
@@ -428,7 +442,8 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
     PAODIN_RETURN_IF_ERROR(ctx.Check());
     PAODIN_ASSIGN_OR_RETURN(size_t n,
                             op->Next(std::span<exec::StepVector>(buf.data(), buf.size())));
-    if (n == 0) break;
+    if (n == 0)
+      break;
     for (size_t i = 0; i < n; ++i) {
       const exec::StepVector& sv = buf[i];
       if (instant) {
@@ -454,14 +469,17 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
       }
       points += sv.size();
     }
-    if (points > ctx.max_samples) return exec::TooManySamplesError();
+    if (points > ctx.max_samples)
+      return exec::TooManySamplesError();
   }
   if (instant) {
-    if (scalar) result.type = ResultType::kScalar;
+    if (scalar)
+      result.type = ResultType::kScalar;
   } else {
     result.type = ResultType::kMatrix;
     for (size_t i = 0; i < acc.size(); ++i) {
-      if (acc[i].ts.empty()) continue;
+      if (acc[i].ts.empty())
+        continue;
       acc[i].labels = (*series)[i];
       result.series.push_back(std::move(acc[i]));
     }

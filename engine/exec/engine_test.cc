@@ -2,9 +2,9 @@
 
 #include <cmath>
 
+#include "engine/storage/memory_queryable.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "engine/storage/memory_queryable.h"
 
 namespace paodin::engine {
 namespace {

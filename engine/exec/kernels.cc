@@ -20,18 +20,26 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // Go's math.Max / math.Min (Inf wins over NaN, NaN wins over numbers, signed zeros).
 double GoMax(double x, double y) {
-  if (std::isinf(x) && x > 0) return x;
-  if (std::isinf(y) && y > 0) return y;
-  if (std::isnan(x) || std::isnan(y)) return kNaN;
-  if (x == 0 && x == y) return std::signbit(x) ? y : x;
+  if (std::isinf(x) && x > 0)
+    return x;
+  if (std::isinf(y) && y > 0)
+    return y;
+  if (std::isnan(x) || std::isnan(y))
+    return kNaN;
+  if (x == 0 && x == y)
+    return std::signbit(x) ? y : x;
   return x > y ? x : y;
 }
 
 double GoMin(double x, double y) {
-  if (std::isinf(x) && x < 0) return x;
-  if (std::isinf(y) && y < 0) return y;
-  if (std::isnan(x) || std::isnan(y)) return kNaN;
-  if (x == 0 && x == y) return std::signbit(x) ? x : y;
+  if (std::isinf(x) && x < 0)
+    return x;
+  if (std::isinf(y) && y < 0)
+    return y;
+  if (std::isnan(x) || std::isnan(y))
+    return kNaN;
+  if (x == 0 && x == y)
+    return std::signbit(x) ? x : y;
   return x < y ? x : y;
 }
 
@@ -46,7 +54,8 @@ double ExtrapolatedRate(const Window& w, bool is_counter, bool is_rate, bool* ok
   if (is_counter) {
     double prev = w.vs[0];
     for (size_t i = 1; i < n; ++i) {
-      if (w.vs[i] < prev) result += prev;
+      if (w.vs[i] < prev)
+        result += prev;
       prev = w.vs[i];
     }
   }
@@ -56,38 +65,43 @@ double ExtrapolatedRate(const Window& w, bool is_counter, bool is_rate, bool* ok
   double avg_between = sampled_interval / static_cast<double>(n - 1);
   if (is_counter && result > 0 && w.vs[0] >= 0) {
     double duration_to_zero = sampled_interval * (w.vs[0] / result);
-    if (duration_to_zero < duration_to_start) duration_to_start = duration_to_zero;
+    if (duration_to_zero < duration_to_start)
+      duration_to_start = duration_to_zero;
   }
   double threshold = avg_between * 1.1;
   double extrapolate_to = sampled_interval;
   extrapolate_to += duration_to_start < threshold ? duration_to_start : avg_between / 2;
   extrapolate_to += duration_to_end < threshold ? duration_to_end : avg_between / 2;
   result = result * (extrapolate_to / sampled_interval);
-  if (is_rate) result = result / (static_cast<double>(w.range_ms) / 1000);
+  if (is_rate)
+    result = result / (static_cast<double>(w.range_ms) / 1000);
   *ok = true;
   return result;
 }
 
 bool InstantValue(const Window& w, bool is_rate, double* out) {
   size_t n = w.ts.size();
-  if (n < 2) return false;
+  if (n < 2)
+    return false;
   double last = w.vs[n - 1], prev = w.vs[n - 2];
   double result = (is_rate && last < prev) ? last : last - prev;
   int64_t interval = w.ts[n - 1] - w.ts[n - 2];
-  if (interval == 0) return false;
-  if (is_rate) result /= static_cast<double>(interval) / 1000;
+  if (interval == 0)
+    return false;
+  if (is_rate)
+    result /= static_cast<double>(interval) / 1000;
   *out = result;
   return true;
 }
 
 void LinearRegression(const Window& w, int64_t intercept_time, double* slope, double* intercept) {
-  double n = 0, sum_x = 0, c_x = 0, sum_y = 0, c_y = 0, sum_xy = 0, c_xy = 0, sum_x2 = 0,
-         c_x2 = 0;
+  double n = 0, sum_x = 0, c_x = 0, sum_y = 0, c_y = 0, sum_xy = 0, c_xy = 0, sum_x2 = 0, c_x2 = 0;
   double init_y = w.vs[0];
   bool const_y = true;
   for (size_t i = 0; i < w.ts.size(); ++i) {
     double v = w.vs[i];
-    if (const_y && i > 0 && v != init_y) const_y = false;
+    if (const_y && i > 0 && v != init_y)
+      const_y = false;
     n += 1.0;
     double x = static_cast<double>(w.ts[i] - intercept_time) / 1e3;
     KahanAdd(x, sum_x, c_x);
@@ -116,7 +130,8 @@ void LinearRegression(const Window& w, int64_t intercept_time, double* slope, do
 }
 
 double TrendValue(int i, double tf, double s0, double s1, double b) {
-  if (i == 0) return b;
+  if (i == 0)
+    return b;
   return tf * (s1 - s0) + (1 - tf) * b;
 }
 
@@ -166,12 +181,14 @@ double DateFunction(FunctionId id, double v) {
       return d;
     case FunctionId::kDayOfWeek: {
       int64_t wd = (days + 4) % 7;  // 1970-01-01 was a Thursday
-      if (wd < 0) wd += 7;
+      if (wd < 0)
+        wd += 7;
       return static_cast<double>(wd);
     }
     case FunctionId::kDayOfYear: {
       int doy = d;
-      for (unsigned i = 1; i < m; ++i) doy += kDaysIn[i - 1] + (i == 2 && IsLeap(y) ? 1 : 0);
+      for (unsigned i = 1; i < m; ++i)
+        doy += kDaysIn[i - 1] + (i == 2 && IsLeap(y) ? 1 : 0);
       return doy;
     }
     case FunctionId::kDaysInMonth:
@@ -231,23 +248,27 @@ absl::StatusOr<std::optional<double>> EvalRangeFunction(FunctionId id, const Win
     case FunctionId::kDelta: {
       bool ok;
       double r = ExtrapolatedRate(w, id != FunctionId::kDelta, id == FunctionId::kRate, &ok);
-      if (!ok) return std::nullopt;
+      if (!ok)
+        return std::nullopt;
       return r;
     }
     case FunctionId::kIrate:
     case FunctionId::kIdelta: {
       double r;
-      if (!InstantValue(w, id == FunctionId::kIrate, &r)) return std::nullopt;
+      if (!InstantValue(w, id == FunctionId::kIrate, &r))
+        return std::nullopt;
       return r;
     }
     case FunctionId::kDeriv: {
-      if (n < 2) return std::nullopt;
+      if (n < 2)
+        return std::nullopt;
       double slope, intercept;
       LinearRegression(w, w.ts[0], &slope, &intercept);
       return slope;
     }
     case FunctionId::kPredictLinear: {
-      if (n < 2) return std::nullopt;
+      if (n < 2)
+        return std::nullopt;
       double slope, intercept;
       LinearRegression(w, w.eval_ts, &slope, &intercept);
       return slope * args[0] + intercept;
@@ -262,7 +283,8 @@ absl::StatusOr<std::optional<double>> EvalRangeFunction(FunctionId id, const Win
         return absl::InvalidArgumentError(
             absl::StrFormat("invalid trend factor. Expected: 0 < tf < 1, got: %f", tf));
       }
-      if (n < 2) return std::nullopt;
+      if (n < 2)
+        return std::nullopt;
       double s0 = 0, s1 = w.vs[0], b = w.vs[1] - w.vs[0];
       for (size_t i = 1; i < n; ++i) {
         double x = sf * w.vs[i];
@@ -278,7 +300,8 @@ absl::StatusOr<std::optional<double>> EvalRangeFunction(FunctionId id, const Win
       double prev = w.vs[0];
       for (size_t i = 1; i < n; ++i) {
         double cur = w.vs[i];
-        if (cur != prev && !(std::isnan(cur) && std::isnan(prev))) changes++;
+        if (cur != prev && !(std::isnan(cur) && std::isnan(prev)))
+          changes++;
         prev = cur;
       }
       return changes;
@@ -287,7 +310,8 @@ absl::StatusOr<std::optional<double>> EvalRangeFunction(FunctionId id, const Win
       double resets = 0;
       double prev = w.vs[0];
       for (size_t i = 1; i < n; ++i) {
-        if (w.vs[i] < prev) resets++;
+        if (w.vs[i] < prev)
+          resets++;
         prev = w.vs[i];
       }
       return resets;
@@ -297,18 +321,23 @@ absl::StatusOr<std::optional<double>> EvalRangeFunction(FunctionId id, const Win
       for (double v : w.vs) {
         count++;
         if (std::isinf(mean)) {
-          if (std::isinf(v) && (mean > 0) == (v > 0)) continue;
-          if (!std::isinf(v) && !std::isnan(v)) continue;
+          if (std::isinf(v) && (mean > 0) == (v > 0))
+            continue;
+          if (!std::isinf(v) && !std::isnan(v))
+            continue;
         }
         KahanAdd(v / count - mean / count, mean, c);
       }
-      if (std::isinf(mean)) return mean;
+      if (std::isinf(mean))
+        return mean;
       return mean + c;
     }
     case FunctionId::kSumOverTime: {
       double sum = 0, c = 0;
-      for (double v : w.vs) KahanAdd(v, sum, c);
-      if (std::isinf(sum)) return sum;
+      for (double v : w.vs)
+        KahanAdd(v, sum, c);
+      if (std::isinf(sum))
+        return sum;
       return sum + c;
     }
     case FunctionId::kCountOverTime:
@@ -320,14 +349,16 @@ absl::StatusOr<std::optional<double>> EvalRangeFunction(FunctionId id, const Win
     case FunctionId::kMaxOverTime: {
       double m = w.vs[0];
       for (double v : w.vs) {
-        if (v > m || std::isnan(m)) m = v;
+        if (v > m || std::isnan(m))
+          m = v;
       }
       return m;
     }
     case FunctionId::kMinOverTime: {
       double m = w.vs[0];
       for (double v : w.vs) {
-        if (v < m || std::isnan(m)) m = v;
+        if (v < m || std::isnan(m))
+          m = v;
       }
       return m;
     }
@@ -453,8 +484,10 @@ double EvalInstantMath(FunctionId id, double v, std::span<const double> args) {
       return std::floor(v * inv + 0.5) / inv;
     }
     case FunctionId::kSgn:
-      if (v < 0) return -1;
-      if (v > 0) return 1;
+      if (v < 0)
+        return -1;
+      if (v > 0)
+        return 1;
       return v;
     case FunctionId::kSin:
       return std::sin(v);
@@ -467,18 +500,24 @@ double EvalInstantMath(FunctionId id, double v, std::span<const double> args) {
     case FunctionId::kTanh:
       return std::tanh(v);
     default:
-      if (IsDateFunction(id)) return DateFunction(id, v);
+      if (IsDateFunction(id))
+        return DateFunction(id, v);
       return kNaN;
   }
 }
 
 double Quantile(double q, std::vector<double>& values) {
-  if (values.empty()) return kNaN;
-  if (q < 0) return -kInf;
-  if (q > 1) return kInf;
-  if (std::isnan(q)) return kNaN;
+  if (values.empty())
+    return kNaN;
+  if (q < 0)
+    return -kInf;
+  if (q > 1)
+    return kInf;
+  if (std::isnan(q))
+    return kNaN;
   std::stable_sort(values.begin(), values.end(), [](double a, double b) {
-    if (std::isnan(a)) return !std::isnan(b);
+    if (std::isnan(a))
+      return !std::isnan(b);
     return a < b;
   });
   double n = static_cast<double>(values.size());
@@ -491,12 +530,16 @@ double Quantile(double q, std::vector<double>& values) {
 }
 
 double BucketQuantile(double q, std::vector<Bucket>& buckets) {
-  if (std::isnan(q)) return kNaN;
-  if (q < 0) return -kInf;
-  if (q > 1) return kInf;
+  if (std::isnan(q))
+    return kNaN;
+  if (q < 0)
+    return -kInf;
+  if (q > 1)
+    return kInf;
   std::stable_sort(buckets.begin(), buckets.end(),
                    [](const Bucket& a, const Bucket& b) { return a.upper_bound < b.upper_bound; });
-  if (buckets.empty() || !(std::isinf(buckets.back().upper_bound) && buckets.back().upper_bound > 0)) {
+  if (buckets.empty() ||
+      !(std::isinf(buckets.back().upper_bound) && buckets.back().upper_bound > 0)) {
     return kNaN;
   }
   // Coalesce buckets with the same upper bound.
@@ -518,9 +561,11 @@ double BucketQuantile(double q, std::vector<Bucket>& buckets) {
       b.count = max;
     }
   }
-  if (buckets.size() < 2) return kNaN;
+  if (buckets.size() < 2)
+    return kNaN;
   double observations = buckets.back().count;
-  if (observations == 0) return kNaN;
+  if (observations == 0)
+    return kNaN;
   double rank = q * observations;
   size_t b = 0;
   {
@@ -535,8 +580,10 @@ double BucketQuantile(double q, std::vector<Bucket>& buckets) {
     }
     b = lo;
   }
-  if (b == buckets.size() - 1) return buckets[buckets.size() - 2].upper_bound;
-  if (b == 0 && buckets[0].upper_bound <= 0) return buckets[0].upper_bound;
+  if (b == buckets.size() - 1)
+    return buckets[buckets.size() - 2].upper_bound;
+  if (b == 0 && buckets[0].upper_bound <= 0)
+    return buckets[0].upper_bound;
   double start = 0, end = buckets[b].upper_bound, count = buckets[b].count;
   if (b > 0) {
     start = buckets[b - 1].upper_bound;
@@ -547,17 +594,21 @@ double BucketQuantile(double q, std::vector<Bucket>& buckets) {
 }
 
 std::string FormatFloatPlain(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  if (std::isnan(v))
+    return "NaN";
+  if (std::isinf(v))
+    return v > 0 ? "+Inf" : "-Inf";
   // Shortest representation that round-trips, in plain (non-exponent) notation.
   char buf[64];
   for (int prec = 1; prec <= 17; ++prec) {
     std::snprintf(buf, sizeof buf, "%.*g", prec, v);
-    if (std::strtod(buf, nullptr) == v) break;
+    if (std::strtod(buf, nullptr) == v)
+      break;
   }
   std::string s = buf;
   size_t e = s.find('e');
-  if (e == std::string::npos) return s;
+  if (e == std::string::npos)
+    return s;
   // Expand the exponent form into plain digits.
   int exp = std::atoi(s.c_str() + e + 1);
   std::string mant = s.substr(0, e);
@@ -589,18 +640,22 @@ std::string FormatFloatPlain(double v) {
 }
 
 std::optional<double> ParseGoFloat(std::string_view s) {
-  if (s.empty()) return std::nullopt;
+  if (s.empty())
+    return std::nullopt;
   std::string str(s);
   std::string lower;
-  for (char ch : str) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (char ch : str)
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   std::string_view body = lower;
   bool neg = false;
   if (!body.empty() && (body[0] == '+' || body[0] == '-')) {
     neg = body[0] == '-';
     body.remove_prefix(1);
   }
-  if (body == "inf" || body == "infinity") return neg ? -kInf : kInf;
-  if (body == "nan") return kNaN;
+  if (body == "inf" || body == "infinity")
+    return neg ? -kInf : kInf;
+  if (body == "nan")
+    return kNaN;
   for (char ch : body) {
     if (!(std::isdigit(static_cast<unsigned char>(ch)) || ch == '.' || ch == 'e' || ch == '+' ||
           ch == '-' || ch == 'x' || ch == 'p' || (ch >= 'a' && ch <= 'f') || ch == '_')) {
@@ -610,7 +665,8 @@ std::optional<double> ParseGoFloat(std::string_view s) {
   errno = 0;
   char* end = nullptr;
   double v = std::strtod(str.c_str(), &end);
-  if (end != str.c_str() + str.size()) return std::nullopt;
+  if (end != str.c_str() + str.size())
+    return std::nullopt;
   return v;
 }
 

@@ -70,6 +70,7 @@ struct ExecContext {
 
   // Accounts `n` more samples held; fails when above max_samples.
   absl::Status AddSamples(int64_t n);
+
   // Cancellation / timeout check (once per batch).
   absl::Status Check() const { return query_ctx.Done(); }
 };
@@ -114,7 +115,9 @@ class LabelsIndex {
  public:
   // The id of `l`, adding it when new.
   uint32_t Intern(const Labels& l);
+
   const std::vector<Labels>& labels() const { return labels_; }
+
   std::vector<Labels> Take() { return std::move(labels_); }
 
  private:

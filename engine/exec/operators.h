@@ -68,15 +68,13 @@ OperatorPtr MakeSortOp(ExecContext* ctx, OperatorPtr input, bool desc, const Ste
 OperatorPtr MakeLabelReplaceOp(ExecContext* ctx, OperatorPtr input, std::string dst,
                                std::string repl, std::string src, std::string regex,
                                const StepRange& range);
-OperatorPtr MakeLabelJoinOp(ExecContext* ctx, OperatorPtr input, std::string dst,
-                            std::string sep, std::vector<std::string> srcs,
-                            const StepRange& range);
+OperatorPtr MakeLabelJoinOp(ExecContext* ctx, OperatorPtr input, std::string dst, std::string sep,
+                            std::vector<std::string> srcs, const StepRange& range);
 // histogram_quantile(φ, buckets).
 OperatorPtr MakeHistogramQuantileOp(ExecContext* ctx, OperatorPtr phi, OperatorPtr input,
                                     const StepRange& range);
 // An operator that yields nothing at any step (histogram_count/sum/fraction on float data).
-OperatorPtr MakeEmptyOp(ExecContext* ctx, std::vector<OperatorPtr> inputs,
-                        const StepRange& range);
+OperatorPtr MakeEmptyOp(ExecContext* ctx, std::vector<OperatorPtr> inputs, const StepRange& range);
 // Evaluates `input` once (a one-step range) and repeats it at every step of `range`.
 OperatorPtr MakeStepInvariantOp(ExecContext* ctx, OperatorPtr input, const StepRange& range);
 

@@ -32,13 +32,17 @@ class Cursor {
   explicit Cursor(std::string_view s) : s_(s) {}
 
   void SkipSpace() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t')) ++pos_;
+    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t'))
+      ++pos_;
   }
+
   bool AtEnd() {
     SkipSpace();
     return pos_ >= s_.size();
   }
+
   char Peek() const { return pos_ < s_.size() ? s_[pos_] : '\0'; }
+
   bool Consume(char c) {
     SkipSpace();
     if (Peek() == c) {
@@ -47,6 +51,7 @@ class Cursor {
     }
     return false;
   }
+
   std::string_view Ident() {
     SkipSpace();
     size_t b = pos_;
@@ -60,11 +65,13 @@ class Cursor {
     }
     return s_.substr(b, pos_ - b);
   }
+
   // A Go-quoted string ("..." with escapes, '...', or `raw`).
   absl::StatusOr<std::string> Quoted() {
     SkipSpace();
     char q = Peek();
-    if (q != '"' && q != '\'' && q != '`') return absl::InvalidArgumentError("expected string");
+    if (q != '"' && q != '\'' && q != '`')
+      return absl::InvalidArgumentError("expected string");
     ++pos_;
     std::string out;
     while (pos_ < s_.size() && s_[pos_] != q) {
@@ -73,7 +80,8 @@ class Cursor {
         out += c;
         continue;
       }
-      if (pos_ >= s_.size()) break;
+      if (pos_ >= s_.size())
+        break;
       char e = s_[pos_++];
       switch (e) {
         case 'n':
@@ -98,7 +106,8 @@ class Cursor {
           out += '\v';
           break;
         case 'x': {
-          if (pos_ + 2 > s_.size()) return absl::InvalidArgumentError("bad escape");
+          if (pos_ + 2 > s_.size())
+            return absl::InvalidArgumentError("bad escape");
           out += static_cast<char>(std::stoi(std::string(s_.substr(pos_, 2)), nullptr, 16));
           pos_ += 2;
           break;
@@ -106,7 +115,8 @@ class Cursor {
         case 'u':
         case 'U': {
           size_t n = e == 'u' ? 4 : 8;
-          if (pos_ + n > s_.size()) return absl::InvalidArgumentError("bad escape");
+          if (pos_ + n > s_.size())
+            return absl::InvalidArgumentError("bad escape");
           uint32_t cp = std::stoul(std::string(s_.substr(pos_, n)), nullptr, 16);
           pos_ += n;
           if (cp < 0x80) {
@@ -135,17 +145,21 @@ class Cursor {
           }
       }
     }
-    if (pos_ >= s_.size()) return absl::InvalidArgumentError("unterminated string");
+    if (pos_ >= s_.size())
+      return absl::InvalidArgumentError("unterminated string");
     ++pos_;
     return out;
   }
+
   // The next whitespace-separated token.
   std::string_view Token() {
     SkipSpace();
     size_t b = pos_;
-    while (pos_ < s_.size() && s_[pos_] != ' ' && s_[pos_] != '\t') ++pos_;
+    while (pos_ < s_.size() && s_[pos_] != ' ' && s_[pos_] != '\t')
+      ++pos_;
     return s_.substr(b, pos_ - b);
   }
+
   std::string_view Rest() {
     SkipSpace();
     return s_.substr(pos_);
@@ -157,35 +171,42 @@ class Cursor {
 };
 
 std::optional<double> ParseNumberToken(std::string_view t) {
-  if (t.empty()) return std::nullopt;
+  if (t.empty())
+    return std::nullopt;
   std::string s(t);
   std::string lower;
-  for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char c : s)
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   std::string_view body = lower;
   double sign = 1;
   if (body[0] == '+' || body[0] == '-') {
-    if (body[0] == '-') sign = -1;
+    if (body[0] == '-')
+      sign = -1;
     body.remove_prefix(1);
   }
-  if (body == "inf") return sign * kInf;
-  if (body == "nan") return kNaN;
-  if (body.empty()) return std::nullopt;
+  if (body == "inf")
+    return sign * kInf;
+  if (body == "nan")
+    return kNaN;
+  if (body.empty())
+    return std::nullopt;
   char* end = nullptr;
   double v;
-  if (body.size() > 2 && body[0] == '0' && body[1] == 'x') {
-    v = static_cast<double>(std::strtoull(std::string(body).c_str(), &end, 16));
-    if (*end != '\0') return std::nullopt;
-    return sign * v;
-  }
+  // Hexadecimal is not allowed in series descriptions ("0x10" is 0 repeated).
+  if (body.find('x') != std::string_view::npos)
+    return std::nullopt;
   std::string b(body);
   v = std::strtod(b.c_str(), &end);
-  if (*end != '\0') return std::nullopt;
+  if (*end != '\0')
+    return std::nullopt;
   return sign * v;
 }
 
 // Expands one value item of a series description.
 absl::Status ParseValueItem(std::string_view tok, std::vector<SequenceValue>& out) {
-  auto bad = [&] { return absl::InvalidArgumentError(absl::StrCat("bad series value: ", ToAbsl(tok))); };
+  auto bad = [&] {
+    return absl::InvalidArgumentError(absl::StrCat("bad series value: ", ToAbsl(tok)));
+  };
   if (tok == "_") {
     out.push_back({0, true});
     return absl::OkStatus();
@@ -197,12 +218,13 @@ absl::Status ParseValueItem(std::string_view tok, std::vector<SequenceValue>& ou
   // Find the "x" that separates the repeat count (the last 'x' not part of a hex literal).
   size_t x = tok.rfind('x');
   if (x != std::string_view::npos && x + 1 < tok.size() && x > 0 &&
-      std::all_of(tok.begin() + x + 1, tok.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) &&
-      !(x == 1 && tok[0] == '0')) {
+      std::all_of(tok.begin() + x + 1, tok.end(),
+                  [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
     int64_t n = std::stoll(std::string(tok.substr(x + 1)));
     std::string_view head = tok.substr(0, x);
     if (head == "_") {
-      for (int64_t i = 0; i < n; ++i) out.push_back({0, true});
+      for (int64_t i = 0; i < n; ++i)
+        out.push_back({0, true});
       return absl::OkStatus();
     }
     // head is "a" or "a+b" / "a-b" (the sign after the first character).
@@ -215,13 +237,16 @@ absl::Status ParseValueItem(std::string_view tok, std::vector<SequenceValue>& ou
     }
     if (split == std::string_view::npos) {
       std::optional<double> a = ParseNumberToken(head);
-      if (!a.has_value()) return bad();
-      for (int64_t i = 0; i <= n; ++i) out.push_back({*a, false});
+      if (!a.has_value())
+        return bad();
+      for (int64_t i = 0; i <= n; ++i)
+        out.push_back({*a, false});
       return absl::OkStatus();
     }
     std::optional<double> a = ParseNumberToken(head.substr(0, split));
     std::optional<double> b = ParseNumberToken(head.substr(split));
-    if (!a.has_value() || !b.has_value()) return bad();
+    if (!a.has_value() || !b.has_value())
+      return bad();
     double v = *a;
     for (int64_t i = 0; i <= n; ++i) {
       out.push_back({v, false});
@@ -230,7 +255,8 @@ absl::Status ParseValueItem(std::string_view tok, std::vector<SequenceValue>& ou
     return absl::OkStatus();
   }
   std::optional<double> v = ParseNumberToken(tok);
-  if (!v.has_value()) return bad();
+  if (!v.has_value())
+    return bad();
   out.push_back({*v, false});
   return absl::OkStatus();
 }
@@ -240,18 +266,22 @@ absl::Status ParseValueItem(std::string_view tok, std::vector<SequenceValue>& ou
 struct Expected {
   bool has_scalar = false;
   double scalar = 0;
+
   // Keyed by label bytes: (position, labels, value).
   struct Entry {
     int pos;
     Labels labels;
     double value;
   };
+
   std::map<std::string, Entry> series;
 };
 
 std::string FormatValue(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  if (std::isnan(v))
+    return "NaN";
+  if (std::isinf(v))
+    return v > 0 ? "+Inf" : "-Inf";
   std::ostringstream os;
   os.precision(17);
   os << v;
@@ -259,7 +289,8 @@ std::string FormatValue(double v) {
 }
 
 std::string DescribeResult(const QueryResult& r) {
-  if (r.type == ResultType::kScalar) return absl::StrCat("scalar ", FormatValue(r.scalar));
+  if (r.type == ResultType::kScalar)
+    return absl::StrCat("scalar ", FormatValue(r.scalar));
   std::string out = absl::StrCat(r.series.size(), " series:");
   for (const ResultSeries& s : r.series) {
     absl::StrAppend(&out, "\n      ", s.labels.ToString(), " ",
@@ -269,9 +300,11 @@ std::string DescribeResult(const QueryResult& r) {
 }
 
 std::string DescribeExpected(const Expected& e) {
-  if (e.has_scalar && e.series.empty()) return absl::StrCat("scalar ", FormatValue(e.scalar));
+  if (e.has_scalar && e.series.empty())
+    return absl::StrCat("scalar ", FormatValue(e.scalar));
   std::vector<const Expected::Entry*> entries;
-  for (const auto& [k, v] : e.series) entries.push_back(&v);
+  for (const auto& [k, v] : e.series)
+    entries.push_back(&v);
   std::sort(entries.begin(), entries.end(),
             [](const Expected::Entry* a, const Expected::Entry* b) { return a->pos < b->pos; });
   std::string out = absl::StrCat(entries.size(), " series:");
@@ -289,7 +322,8 @@ std::string Compare(const Expected& exp, const QueryResult& r, bool ordered) {
     case ResultType::kString:
       return "received string result";
     case ResultType::kScalar:
-      if (!exp.has_scalar) return "expected a vector, got a scalar";
+      if (!exp.has_scalar)
+        return "expected a vector, got a scalar";
       if (!AlmostEqual(exp.scalar, r.scalar)) {
         return absl::StrCat("expected scalar ", FormatValue(exp.scalar), " but got ",
                             FormatValue(r.scalar));
@@ -307,12 +341,12 @@ std::string Compare(const Expected& exp, const QueryResult& r, bool ordered) {
       return absl::StrCat("unexpected metric ", s.labels.ToString(), " in result");
     }
     if (ordered && it->second.pos != static_cast<int>(pos) + 1) {
-      return absl::StrCat("expected metric ", s.labels.ToString(), " at position ",
-                          it->second.pos, " but was at ", pos + 1);
+      return absl::StrCat("expected metric ", s.labels.ToString(), " at position ", it->second.pos,
+                          " but was at ", pos + 1);
     }
     if (!AlmostEqual(it->second.value, s.vs[0])) {
-      return absl::StrCat("expected ", FormatValue(it->second.value), " for ",
-                          s.labels.ToString(), " but got ", FormatValue(s.vs[0]));
+      return absl::StrCat("expected ", FormatValue(it->second.value), " for ", s.labels.ToString(),
+                          " but got ", FormatValue(s.vs[0]));
     }
     seen[key] = true;
   }
@@ -321,7 +355,8 @@ std::string Compare(const Expected& exp, const QueryResult& r, bool ordered) {
       return absl::StrCat("expected metric ", e.labels.ToString(), " not found");
     }
   }
-  if (exp.has_scalar) return "expected a scalar, got a vector";
+  if (exp.has_scalar)
+    return "expected a scalar, got a vector";
   return "";
 }
 
@@ -331,7 +366,8 @@ QueryResult MiddleStep(const QueryResult& range, int64_t t, bool scalar) {
   out.type = scalar ? ResultType::kScalar : ResultType::kVector;
   for (const ResultSeries& s : range.series) {
     for (size_t i = 0; i < s.ts.size(); ++i) {
-      if (s.ts[i] != t) continue;
+      if (s.ts[i] != t)
+        continue;
       if (scalar) {
         out.scalar = s.vs[i];
       } else {
@@ -350,11 +386,12 @@ QueryResult MiddleStep(const QueryResult& range, int64_t t, bool scalar) {
 // ----- @ pinning -----------------------------------------------------------------------------
 
 bool IsAtUnsafeName(std::string_view name) {
-  static const char* kNames[] = {"days_in_month", "day_of_month", "day_of_week", "day_of_year",
-                                 "hour",          "minute",       "month",       "year",
-                                 "predict_linear", "time",        "timestamp"};
+  static const char* kNames[] = {"days_in_month",  "day_of_month", "day_of_week", "day_of_year",
+                                 "hour",           "minute",       "month",       "year",
+                                 "predict_linear", "time",         "timestamp"};
   for (const char* n : kNames) {
-    if (name == n) return true;
+    if (name == n)
+      return true;
   }
   return false;
 }
@@ -397,14 +434,17 @@ void PinAt(promql::Expr* e, int64_t ts, bool* unsafe) {
       return;
     case promql::ExprKind::kAggregate: {
       auto* a = e->As<promql::Aggregate>();
-      if (a->param != nullptr) PinAt(a->param, ts, unsafe);
+      if (a->param != nullptr)
+        PinAt(a->param, ts, unsafe);
       PinAt(a->expr, ts, unsafe);
       return;
     }
     case promql::ExprKind::kCall: {
       auto* c = e->As<promql::Call>();
-      if (IsAtUnsafeName(c->func->name)) *unsafe = true;
-      for (promql::Expr* a : c->args) PinAt(a, ts, unsafe);
+      if (IsAtUnsafeName(c->func->name))
+        *unsafe = true;
+      for (promql::Expr* a : c->args)
+        PinAt(a, ts, unsafe);
       return;
     }
     default:
@@ -416,8 +456,10 @@ void PinAt(promql::Expr* e, int64_t ts, bool* unsafe) {
 
 std::string Trim(std::string_view s) {
   size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b])))
+    ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])))
+    --e;
   return std::string(s.substr(b, e - b));
 }
 
@@ -433,15 +475,18 @@ class Runner {
       while (true) {
         size_t nl = rest.find('\n');
         std::string l = Trim(rest.substr(0, nl));
-        if (!l.empty() && l[0] == '#') l.clear();
+        if (!l.empty() && l[0] == '#')
+          l.clear();
         lines.push_back(std::move(l));
-        if (nl == std::string_view::npos) break;
+        if (nl == std::string_view::npos)
+          break;
         rest.remove_prefix(nl + 1);
       }
     }
     for (size_t i = 0; i < lines.size(); ++i) {
       const std::string& l = lines[i];
-      if (l.empty()) continue;
+      if (l.empty())
+        continue;
       std::string cmd;
       for (char c : l.substr(0, l.find_first_of(" \t"))) {
         cmd += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -473,7 +518,8 @@ class Runner {
     }
     absl::StatusOr<int64_t> gap = ParseDuration(gap_str);
     bool ok = gap.ok();
-    if (!ok) Fail(static_cast<int>(start) + 1, lines[i], std::string(gap.status().message()));
+    if (!ok)
+      Fail(static_cast<int>(start) + 1, lines[i], std::string(gap.status().message()));
     while (i + 1 < lines.size() && !lines[i + 1].empty()) {
       ++i;
       absl::StatusOr<SeriesDesc> desc = ParseSeriesDesc(lines[i]);
@@ -481,10 +527,12 @@ class Runner {
         Fail(static_cast<int>(i) + 1, lines[i], std::string(desc.status().message()));
         continue;
       }
-      if (!ok) continue;
+      if (!ok)
+        continue;
       int64_t t = 0;
       for (const SequenceValue& v : desc->values) {
-        if (!v.omitted) store_.Add(desc->labels, t, v.value);
+        if (!v.omitted)
+          store_.Add(desc->labels, t, v.value);
         t += *gap;
       }
     }
@@ -499,7 +547,8 @@ class Runner {
       Fail(static_cast<int>(i) + 1, lines[i],
            "invalid evaluation command. (eval[_fail|_ordered] instant [at <offset:duration>] "
            "<query>");
-      while (i + 1 < lines.size() && !lines[i + 1].empty()) ++i;
+      while (i + 1 < lines.size() && !lines[i + 1].empty())
+        ++i;
       return i;
     }
     Expected exp;
@@ -546,8 +595,10 @@ class Runner {
   static std::optional<double> ParseExpectedNumber(std::string_view s) {
     // strconv.ParseInt(s, 0, 64) then strconv.ParseFloat(s, 64).
     std::string str(s);
-    if (str.empty()) return std::nullopt;
-    if (str.find_first_of(" \t{}") != std::string::npos) return std::nullopt;
+    if (str.empty())
+      return std::nullopt;
+    if (str.find_first_of(" \t{}") != std::string::npos)
+      return std::nullopt;
     std::optional<double> v = ParseNumberToken(str);
     return v;
   }
@@ -555,20 +606,25 @@ class Runner {
   std::string RunEval(const std::string& expr, int64_t t, bool fail, bool ordered,
                       const Expected& exp) {
     absl::StatusOr<promql::ParsedQuery> parsed = promql::Parse(expr);
-    if (!parsed.ok()) return absl::StrCat("parse error: ", parsed.status().message());
+    if (!parsed.ok())
+      return absl::StrCat("parse error: ", parsed.status().message());
+
     // The query as written, then the @-pinned variants.
     struct Case {
       const promql::Expr* root;
       int64_t t;
     };
+
     std::vector<Case> cases{{parsed->root(), t}};
     absl::StatusOr<promql::ParsedQuery> pinned = promql::Parse(expr);
     bool unsafe = false;
     PinAt(pinned->root(), t, &unsafe);
     if (!unsafe) {
       std::vector<int64_t> times = {-10 * t, 0, t / 5, t, 10 * t};
-      if (t == 0) times = {-1000, 0, 1000};
-      for (int64_t et : times) cases.push_back({pinned->root(), et});
+      if (t == 0)
+        times = {-1000, 0, 1000};
+      for (int64_t et : times)
+        cases.push_back({pinned->root(), et});
     }
     for (const Case& c : cases) {
       std::string where = c.root == parsed->root()
@@ -576,10 +632,12 @@ class Runner {
                               : absl::StrCat(" (with @ ", t, "ms, evaluated at ", c.t, "ms)");
       absl::StatusOr<QueryResult> r = engine_.Evaluate(store_, *c.root, c.t, c.t, 0, true);
       if (!r.ok()) {
-        if (fail) continue;
+        if (fail)
+          continue;
         return absl::StrCat("error evaluating query", where, ": ", r.status().message());
       }
-      if (fail) return absl::StrCat("expected error evaluating query", where, " but got none");
+      if (fail)
+        return absl::StrCat("expected error evaluating query", where, " but got none");
       std::string cmp = Compare(exp, *r, ordered);
       if (!cmp.empty()) {
         return absl::StrCat(cmp, where, "\n    expected: ", DescribeExpected(exp),
@@ -591,12 +649,13 @@ class Runner {
         return absl::StrCat("error evaluating query in range mode", where, ": ",
                             rr.status().message());
       }
-      if (ordered) continue;
+      if (ordered)
+        continue;
       QueryResult mid = MiddleStep(*rr, c.t, r->type == ResultType::kScalar);
       cmp = Compare(exp, mid, false);
       if (!cmp.empty()) {
-        return absl::StrCat(cmp, " (range mode)", where, "\n    expected: ",
-                            DescribeExpected(exp), "\n    got: ", DescribeResult(mid));
+        return absl::StrCat(cmp, " (range mode)", where, "\n    expected: ", DescribeExpected(exp),
+                            "\n    got: ", DescribeResult(mid));
       }
     }
     return "";
@@ -617,7 +676,8 @@ absl::StatusOr<SeriesDesc> ParseSeriesDesc(std::string_view line) {
   c.SkipSpace();
   if (c.Peek() != '{') {
     std::string_view name = c.Ident();
-    if (name.empty()) return absl::InvalidArgumentError(absl::StrCat("bad series: ", ToAbsl(line)));
+    if (name.empty())
+      return absl::InvalidArgumentError(absl::StrCat("bad series: ", ToAbsl(line)));
     pairs.emplace_back(std::string(kMetricName), std::string(name));
   }
   if (c.Consume('{')) {
@@ -645,12 +705,15 @@ absl::StatusOr<SeriesDesc> ParseSeriesDesc(std::string_view line) {
 }
 
 bool AlmostEqual(double a, double b) {
-  if (std::isnan(a) && std::isnan(b)) return true;
-  if (a == b) return true;
+  if (std::isnan(a) && std::isnan(b))
+    return true;
+  if (a == b)
+    return true;
   double diff = std::fabs(a - b);
   const double min_normal = std::numeric_limits<double>::min();
   const double epsilon = 0.000001;
-  if (a == 0 || b == 0 || diff < min_normal) return diff < epsilon * min_normal;
+  if (a == 0 || b == 0 || diff < min_normal)
+    return diff < epsilon * min_normal;
   return diff / (std::fabs(a) + std::fabs(b)) < epsilon;
 }
 
@@ -662,7 +725,8 @@ void RunScript(std::string_view content, std::string_view file, const RunOptions
 
 absl::Status RunFile(const std::string& path, const RunOptions& options, RunStats& stats) {
   std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  if (!in)
+    return absl::NotFoundError(absl::StrCat("cannot read ", path));
   std::stringstream ss;
   ss << in.rdbuf();
   RunScript(ss.str(), path, options, stats);

@@ -2,16 +2,17 @@
 
 #include <cmath>
 
+#include "engine/storage/queryable.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "engine/storage/queryable.h"
 
 namespace paodin::engine::promqltest {
 namespace {
 
 std::vector<double> Values(const SeriesDesc& d) {
   std::vector<double> out;
-  for (const SequenceValue& v : d.values) out.push_back(v.omitted ? -999 : v.value);
+  for (const SequenceValue& v : d.values)
+    out.push_back(v.omitted ? -999 : v.value);
   return out;
 }
 
@@ -20,20 +21,22 @@ TEST(ParseSeriesDescTest, ExpandsSequences) {
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->labels.Get("__name__"), "http_requests");
   EXPECT_EQ(d->labels.Get("job"), "api");
-  EXPECT_THAT(Values(*d),
-              ::testing::ElementsAre(0, 10, 20, 30, -999, 1, 1, 1, -2, 2, -999, -999));
+  EXPECT_THAT(Values(*d), ::testing::ElementsAre(0, 10, 20, 30, -999, 1, 1, 1, -2, 2, -999, -999));
 }
 
 TEST(ParseSeriesDescTest, SpecialValues) {
-  auto d = ParseSeriesDesc(R"({a="b\"c"} stale Inf -Inf NaN 0x10)");
+  auto d = ParseSeriesDesc(R"({a="b\"c"} stale Inf -Inf NaN 1e3 0x2)");
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->labels.Get("a"), "b\"c");
-  ASSERT_EQ(d->values.size(), 5u);
+  ASSERT_EQ(d->values.size(), 8u);
   EXPECT_TRUE(IsStaleNaN(d->values[0].value));
   EXPECT_TRUE(std::isinf(d->values[1].value));
   EXPECT_LT(d->values[2].value, 0);
   EXPECT_TRUE(std::isnan(d->values[3].value));
-  EXPECT_EQ(d->values[4].value, 16);
+  EXPECT_EQ(d->values[4].value, 1000);
+  // Hexadecimal is not allowed in series descriptions: 0x2 is 0 three times.
+  EXPECT_EQ(d->values[5].value, 0);
+  EXPECT_EQ(d->values[7].value, 0);
 }
 
 TEST(ParseSeriesDescTest, RejectsGarbage) {
