@@ -674,11 +674,13 @@ absl::StatusOr<SeriesDesc> ParseSeriesDesc(std::string_view line) {
   SeriesDesc out;
   std::vector<std::pair<std::string, std::string>> pairs;
   c.SkipSpace();
+  std::string metric_name;
   if (c.Peek() != '{') {
     std::string_view name = c.Ident();
-    if (name.empty())
+    if (name.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("bad series: ", ToAbsl(line)));
-    pairs.emplace_back(std::string(kMetricName), std::string(name));
+    }
+    metric_name = std::string(name);
   }
   if (c.Consume('{')) {
     while (!c.Consume('}')) {
@@ -697,6 +699,12 @@ absl::StatusOr<SeriesDesc> ParseSeriesDesc(std::string_view line) {
     }
   }
   PAODIN_ASSIGN_OR_RETURN(out.labels, Labels::FromPairs(std::move(pairs)));
+  if (!metric_name.empty()) {
+    // As Prometheus: a name before the braces overrides a __name__ label inside them.
+    LabelsBuilder b(out.labels);
+    b.Set(kMetricName, metric_name);
+    out.labels = b.Build();
+  }
   while (!c.AtEnd()) {
     std::string_view tok = c.Token();
     PAODIN_RETURN_IF_ERROR(ParseValueItem(tok, out.values));
