@@ -134,24 +134,56 @@ class VectorSelectorOp : public StepOp {
   absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
     PAODIN_RETURN_IF_ERROR(ctx_->Check());
     size_t n = BeginBatch(out);
+    if (n == 0)
+      return 0;
+    const size_t ns = s_.NumSeries();
+    const size_t shards = ctx_->Shards(ns);
+    if (shards <= 1) {
+      Shard(0, ns, out.subspan(0, n));
+      return n;
+    }
+    if (shard_out_.size() < shards)
+      shard_out_.resize(shards);
+    ctx_->pool->Run(shards, [&](size_t k) {
+      std::vector<StepVector>& so = shard_out_[k];
+      if (so.size() < n)
+        so.resize(n);
+      for (size_t i = 0; i < n; ++i)
+        so[i].Reset(out[i].t);
+      Shard(ns * k / shards, ns * (k + 1) / shards, std::span<StepVector>(so.data(), n));
+    });
+    for (size_t k = 0; k < shards; ++k) {
+      for (size_t i = 0; i < n; ++i) {
+        const StepVector& so = shard_out_[k][i];
+        out[i].ids.insert(out[i].ids.end(), so.ids.begin(), so.ids.end());
+        out[i].vals.insert(out[i].vals.end(), so.vals.begin(), so.vals.end());
+      }
+    }
+    return n;
+  }
+
+ private:
+  // Series [j0, j1) at every step of the batch, series-major: each series' cursor walks
+  // forward once. Entries of a step come out in increasing id order.
+  void Shard(size_t j0, size_t j1, std::span<StepVector> out) {
     const int64_t lookback = ctx_->lookback_ms;
-    // Series-major over the batch's steps: each series' cursor walks forward once.
-    for (size_t s = 0; s < s_.NumSeries(); ++s) {
-      size_t end = s_.offsets[s + 1];
-      size_t begin = s_.offsets[s];
+    const size_t n = out.size();
+    for (size_t s = j0; s < j1; ++s) {
+      const size_t end = s_.offsets[s + 1];
+      const size_t begin = s_.offsets[s];
       size_t c = cursor_[s];
       for (size_t i = 0; i < n; ++i) {
-        int64_t ref = (has_at_ ? at_ : out[i].t) - offset_;
+        const int64_t ref = (has_at_ ? at_ : out[i].t) - offset_;
         if (has_at_)
           c = begin;  // pinned: same reference every step
         while (c < end && s_.ts[c] <= ref)
           ++c;
         if (c == begin)
           continue;
-        size_t k = c - 1;
+        const size_t k = c - 1;
         if (s_.ts[k] < ref - lookback)
           continue;
-        double v = s_.vs[k];
+        const double v = s_.vs[k];
         if (IsStaleNaN(v))
           continue;
         out[i].Push(static_cast<uint32_t>(s),
@@ -159,12 +191,9 @@ class VectorSelectorOp : public StepOp {
       }
       cursor_[s] = c;
     }
-    // The output must be in series order per step: entries were pushed series-major, which
-    // already gives increasing ids within each step.
-    return n;
   }
 
- private:
+  std::vector<std::vector<StepVector>> shard_out_;
   SeriesSamples s_;
   int64_t offset_;
   bool has_at_;
@@ -194,7 +223,7 @@ class RangeFunctionOp : public StepOp {
     hi_.resize(ns);
     for (size_t i = 0; i < ns; ++i)
       lo_[i] = hi_[i] = src_.samples.offsets[i];
-    had_output_.assign(ns, false);
+    had_output_.assign(ns, 0);
     if (id_ == FunctionId::kAbsentOverTime) {
       series_.push_back(src_.absent_labels);
       return &series_;
@@ -214,51 +243,51 @@ class RangeFunctionOp : public StepOp {
       return 0;
     for (auto& a : args_)
       PAODIN_RETURN_IF_ERROR(a.Pull(n));
-    const SeriesSamples& s = src_.samples;
-    double argv[4];
+    argv_.assign(n * kMaxArgs, 0);
     for (size_t i = 0; i < n; ++i) {
-      int64_t t = out[i].t;
-      int64_t maxt = (src_.has_at ? src_.at_ms : t) - src_.offset_ms;
-      int64_t mint = maxt - src_.range_ms;
-      for (size_t a = 0; a < args_.size() && a < 4; ++a)
-        argv[a] = args_[a].Scalar(i);
-      bool any = false;
-      for (size_t j = 0; j < s.NumSeries(); ++j) {
-        size_t begin = s.offsets[j], end = s.offsets[j + 1];
-        size_t lo = lo_[j], hi = hi_[j];
-        if (src_.has_at) {
-          lo = hi = begin;
-        }
-        while (lo < end && s.ts[lo] < mint)
-          ++lo;
-        if (hi < lo)
-          hi = lo;
-        while (hi < end && s.ts[hi] <= maxt)
-          ++hi;
-        lo_[j] = lo;
-        hi_[j] = hi;
-        if (hi == lo)
-          continue;
-        any = true;
-        if (id_ == FunctionId::kAbsentOverTime)
-          continue;
-        Window w{.ts = std::span<const int64_t>(s.ts.data() + lo, hi - lo),
-                 .vs = std::span<const double>(s.vs.data() + lo, hi - lo),
-                 .range_end = maxt,
-                 .range_ms = src_.range_ms,
-                 .eval_ts = t};
-        PAODIN_ASSIGN_OR_RETURN(
-            std::optional<double> v,
-            EvalRangeFunction(id_, w, std::span<const double>(argv, args_.size())));
-        if (!v.has_value())
-          continue;
-        had_output_[j] = true;
-        out[i].Push(out_id_[j], *v);
+      for (size_t a = 0; a < args_.size() && a < kMaxArgs; ++a) {
+        argv_[i * kMaxArgs + a] = args_[a].Scalar(i);
       }
-      if (id_ == FunctionId::kAbsentOverTime && !any)
-        out[i].Push(0, 1);
     }
-    if (Done() && id_ != FunctionId::kAbsentOverTime) {
+    const size_t ns = src_.samples.NumSeries();
+    const size_t shards = ctx_->Shards(ns);
+    any_.assign(n, 0);
+    if (shards <= 1) {
+      PAODIN_RETURN_IF_ERROR(Shard(0, ns, out.subspan(0, n), any_.data()));
+    } else {
+      // Series shards run on the pool, each into its own step buffers; concatenating them in
+      // shard order keeps the ids of every step increasing.
+      if (shard_out_.size() < shards)
+        shard_out_.resize(shards);
+      shard_any_.assign(shards * n, 0);
+      std::vector<absl::Status> status(shards);
+      ctx_->pool->Run(shards, [&](size_t k) {
+        std::vector<StepVector>& so = shard_out_[k];
+        if (so.size() < n)
+          so.resize(n);
+        for (size_t i = 0; i < n; ++i)
+          so[i].Reset(out[i].t);
+        status[k] = Shard(ns * k / shards, ns * (k + 1) / shards,
+                          std::span<StepVector>(so.data(), n), shard_any_.data() + k * n);
+      });
+      for (size_t k = 0; k < shards; ++k) {
+        PAODIN_RETURN_IF_ERROR(status[k]);
+        for (size_t i = 0; i < n; ++i) {
+          const StepVector& so = shard_out_[k][i];
+          out[i].ids.insert(out[i].ids.end(), so.ids.begin(), so.ids.end());
+          out[i].vals.insert(out[i].vals.end(), so.vals.begin(), so.vals.end());
+          any_[i] |= shard_any_[k * n + i];
+        }
+      }
+    }
+    if (id_ == FunctionId::kAbsentOverTime) {
+      for (size_t i = 0; i < n; ++i) {
+        if (!any_[i])
+          out[i].Push(0, 1);
+      }
+      return n;
+    }
+    if (Done()) {
       // Prometheus fails when two output series with points share a label set.
       std::vector<char> seen(series_.size(), 0);
       for (size_t j = 0; j < had_output_.size(); ++j) {
@@ -273,6 +302,53 @@ class RangeFunctionOp : public StepOp {
   }
 
  private:
+  static constexpr size_t kMaxArgs = 4;
+
+  // Evaluates series [j0, j1) at every step of the batch, series-major for locality; each
+  // series' window bounds only move forward.
+  absl::Status Shard(size_t j0, size_t j1, std::span<StepVector> out, char* any) {
+    const SeriesSamples& s = src_.samples;
+    const size_t n = out.size();
+    const size_t nargs = std::min(args_.size(), kMaxArgs);
+    for (size_t j = j0; j < j1; ++j) {
+      const size_t begin = s.offsets[j], end = s.offsets[j + 1];
+      size_t lo = lo_[j], hi = hi_[j];
+      for (size_t i = 0; i < n; ++i) {
+        const int64_t t = out[i].t;
+        const int64_t maxt = (src_.has_at ? src_.at_ms : t) - src_.offset_ms;
+        const int64_t mint = maxt - src_.range_ms;
+        if (src_.has_at)
+          lo = hi = begin;
+        while (lo < end && s.ts[lo] < mint)
+          ++lo;
+        if (hi < lo)
+          hi = lo;
+        while (hi < end && s.ts[hi] <= maxt)
+          ++hi;
+        if (hi == lo)
+          continue;
+        any[i] = 1;
+        if (id_ == FunctionId::kAbsentOverTime)
+          continue;
+        Window w{.ts = std::span<const int64_t>(s.ts.data() + lo, hi - lo),
+                 .vs = std::span<const double>(s.vs.data() + lo, hi - lo),
+                 .range_end = maxt,
+                 .range_ms = src_.range_ms,
+                 .eval_ts = t};
+        PAODIN_ASSIGN_OR_RETURN(
+            std::optional<double> v,
+            EvalRangeFunction(id_, w, std::span<const double>(argv_.data() + i * kMaxArgs, nargs)));
+        if (!v.has_value())
+          continue;
+        had_output_[j] = 1;
+        out[i].Push(out_id_[j], *v);
+      }
+      lo_[j] = lo;
+      hi_[j] = hi;
+    }
+    return absl::OkStatus();
+  }
+
   FunctionId id_;
   RangeSource src_;
   std::vector<Input> args_;
@@ -280,7 +356,11 @@ class RangeFunctionOp : public StepOp {
   LabelsIndex index_;
   std::vector<uint32_t> out_id_;
   std::vector<size_t> lo_, hi_;
-  std::vector<bool> had_output_;
+  std::vector<char> had_output_;
+  std::vector<double> argv_;
+  std::vector<char> any_;
+  std::vector<std::vector<StepVector>> shard_out_;
+  std::vector<char> shard_any_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -998,44 +1078,95 @@ bool ResolveAt(promql::AtModifier at, int64_t at_ms, const StepRange& query, int
   return false;
 }
 
+namespace {
+
+// Drains the iterators of series [j0, j1) into `out` (empty series are skipped).
+absl::Status DrainSeries(std::vector<Labels>& labels,
+                         std::vector<std::unique_ptr<SampleIterator>>& iters, size_t j0, size_t j1,
+                         const SelectHints& hints, bool drop_stale, SeriesSamples& out,
+                         int64_t& scanned) {
+  std::vector<int64_t> tbuf(256);
+  std::vector<double> vbuf(256);
+  for (size_t j = j0; j < j1; ++j) {
+    size_t before = out.ts.size();
+    while (true) {
+      PAODIN_ASSIGN_OR_RETURN(size_t n, iters[j]->Next(tbuf, vbuf));
+      if (n == 0)
+        break;
+      scanned += n;
+      for (size_t i = 0; i < n; ++i) {
+        if (tbuf[i] < hints.start_ms || tbuf[i] > hints.end_ms)
+          continue;
+        if (drop_stale && IsStaleNaN(vbuf[i]))
+          continue;
+        out.ts.push_back(tbuf[i]);
+        out.vs.push_back(vbuf[i]);
+      }
+    }
+    iters[j].reset();
+    if (out.ts.size() == before)
+      continue;
+    out.labels.push_back(std::move(labels[j]));
+    out.offsets.push_back(out.ts.size());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<SeriesSamples> LoadSelector(ExecContext& ctx, const promql::VectorSelector& sel,
                                            int64_t range_ms, const StepRange& range,
                                            SelectHints hints) {
   PAODIN_ASSIGN_OR_RETURN(std::unique_ptr<SeriesSet> set,
                           ctx.queryable->Select(hints, sel.matchers, ctx.query_ctx));
-  SeriesSamples out;
-  std::vector<int64_t> tbuf(256);
-  std::vector<double> vbuf(256);
-  int64_t total = 0;
+  // Labels and iterators first (the set is sequential), then the samples, by shards of series
+  // on the pool when there are many.
+  std::vector<Labels> labels;
+  std::vector<std::unique_ptr<SampleIterator>> iters;
   while (set->Next()) {
-    std::unique_ptr<SampleIterator> it = set->Samples();
-    size_t before = out.ts.size();
-    while (true) {
-      PAODIN_ASSIGN_OR_RETURN(size_t n, it->Next(tbuf, vbuf));
-      if (n == 0)
-        break;
-      for (size_t i = 0; i < n; ++i) {
-        if (tbuf[i] < hints.start_ms || tbuf[i] > hints.end_ms)
-          continue;
-        if (range_ms > 0 && IsStaleNaN(vbuf[i]))
-          continue;
-        out.ts.push_back(tbuf[i]);
-        out.vs.push_back(vbuf[i]);
-      }
-      ctx.samples_scanned += n;
-    }
-    if (out.ts.size() == before)
-      continue;
-    total += out.ts.size() - before;
-    out.labels.push_back(set->labels());
-    out.offsets.push_back(out.ts.size());
-    if (out.labels.size() % 1024 == 0)
+    labels.push_back(set->labels());
+    iters.push_back(set->Samples());
+    if (labels.size() % 4096 == 0)
       PAODIN_RETURN_IF_ERROR(ctx.Check());
   }
   PAODIN_RETURN_IF_ERROR(set->status());
   for (std::string& w : set->warnings())
     ctx.warnings.push_back(std::move(w));
-  PAODIN_RETURN_IF_ERROR(ctx.AddSamples(total));
+  const bool drop_stale = range_ms > 0;
+  const size_t ns = labels.size();
+  const size_t shards = ctx.Shards(ns);
+  SeriesSamples out;
+  if (shards <= 1) {
+    int64_t scanned = 0;
+    PAODIN_RETURN_IF_ERROR(DrainSeries(labels, iters, 0, ns, hints, drop_stale, out, scanned));
+    ctx.samples_scanned += scanned;
+  } else {
+    std::vector<SeriesSamples> parts(shards);
+    std::vector<absl::Status> status(shards);
+    std::vector<int64_t> scanned(shards, 0);
+    ctx.pool->Run(shards, [&](size_t k) {
+      status[k] = DrainSeries(labels, iters, ns * k / shards, ns * (k + 1) / shards, hints,
+                              drop_stale, parts[k], scanned[k]);
+    });
+    size_t total = 0;
+    for (size_t k = 0; k < shards; ++k) {
+      PAODIN_RETURN_IF_ERROR(status[k]);
+      total += parts[k].ts.size();
+      ctx.samples_scanned += scanned[k];
+    }
+    out.ts.reserve(total);
+    out.vs.reserve(total);
+    for (SeriesSamples& p : parts) {
+      size_t base = out.ts.size();
+      out.ts.insert(out.ts.end(), p.ts.begin(), p.ts.end());
+      out.vs.insert(out.vs.end(), p.vs.begin(), p.vs.end());
+      for (size_t i = 0; i < p.labels.size(); ++i) {
+        out.labels.push_back(std::move(p.labels[i]));
+        out.offsets.push_back(base + p.offsets[i + 1]);
+      }
+    }
+  }
+  PAODIN_RETURN_IF_ERROR(ctx.AddSamples(static_cast<int64_t>(out.ts.size())));
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include "engine/exec/kernels.h"
 #include "engine/exec/operator.h"
 #include "engine/exec/operators.h"
+#include "engine/exec/worker_pool.h"
 #include "engine/promql/functions.h"
 #include "engine/promql/parser.h"
 #include "engine/util/status_macros.h"
@@ -382,6 +383,12 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
   ctx.default_eval_interval_ms = options_.default_eval_interval_ms;
   ctx.max_samples = options_.max_samples;
   ctx.query_ctx.cancelled = opts.cancel;
+  const int threads = opts.threads > 0 ? opts.threads : options_.threads;
+  std::unique_ptr<exec::WorkerPool> pool;
+  if (threads > 1) {
+    pool = std::make_unique<exec::WorkerPool>(threads);
+    ctx.pool = pool.get();
+  }
   int64_t timeout = opts.timeout_ms > 0 ? opts.timeout_ms : options_.timeout_ms;
   if (timeout > 0)
     ctx.query_ctx.deadline_steady_ms = NowSteadyMs() + timeout;
@@ -437,6 +444,12 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
   std::vector<exec::StepVector> buf(ctx.batch_steps);
   const bool scalar = type == promql::ValueType::kScalar;
   std::vector<ResultSeries> acc(instant ? 0 : series->size());
+  // Reserve a little per series up front; most series of a range query have most steps.
+  const size_t reserve = static_cast<size_t>(std::min<int64_t>(range.NumSteps(), 1024));
+  for (ResultSeries& rs : acc) {
+    rs.ts.reserve(reserve);
+    rs.vs.reserve(reserve);
+  }
   int64_t points = 0;
   while (true) {
     PAODIN_RETURN_IF_ERROR(ctx.Check());

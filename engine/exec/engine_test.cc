@@ -98,3 +98,110 @@ TEST_F(EngineTest, StaleMarkerEndsSeries) {
 
 }  // namespace
 }  // namespace paodin::engine
+
+namespace paodin::engine {
+namespace {
+
+// Series shards on several threads must give exactly the single-threaded result.
+TEST(EngineThreadsTest, ShardedResultEqualsSingleThreaded) {
+  MemoryQueryable store;
+  for (int s = 0; s < 1000; ++s) {
+    Labels l = *Labels::FromPairs(
+        {{"__name__", "m"}, {"job", "j" + std::to_string(s % 7)}, {"i", std::to_string(s)}});
+    for (int i = 0; i <= 120; ++i) {
+      if ((i + s) % 13 == 0)
+        continue;  // gaps
+      store.Add(l, i * 15000, (s % 5 == 0 && i == 60) ? 0 : i * (s % 3 + 1.0));
+    }
+  }
+  Engine one(EngineOptions{.threads = 1});
+  Engine two(EngineOptions{.threads = 2});
+  for (const char* q : {"m", "rate(m[2m])", "sum by (job) (increase(m[5m]))",
+                        "max_over_time(m[1m:15s])", "absent_over_time(m[1m])"}) {
+    auto a = one.RangeQuery(store, q, 0, 1800000, 30000);
+    auto b = two.RangeQuery(store, q, 0, 1800000, 30000);
+    ASSERT_TRUE(a.ok() && b.ok()) << q;
+    ASSERT_EQ(a->series.size(), b->series.size()) << q;
+    for (size_t i = 0; i < a->series.size(); ++i) {
+      EXPECT_EQ(a->series[i].labels, b->series[i].labels) << q;
+      EXPECT_EQ(a->series[i].ts, b->series[i].ts) << q;
+      EXPECT_EQ(a->series[i].vs, b->series[i].vs) << q;
+    }
+  }
+}
+
+TEST(EngineThreadsTest, ShardErrorsPropagate) {
+  MemoryQueryable store;
+  for (int s = 0; s < 600; ++s) {
+    store.Add(*Labels::FromPairs({{"__name__", "m"}, {"i", std::to_string(s)}}), 0, 1);
+    store.Add(*Labels::FromPairs({{"__name__", "m"}, {"i", std::to_string(s)}}), 15000, 2);
+  }
+  Engine two(EngineOptions{.threads = 2});
+  auto r = two.InstantQuery(store, "holt_winters(m[1m], 2, 0.5)", 30000);
+  EXPECT_FALSE(r.ok());
+}
+
+TEST(EngineTest2, TimeoutIsDeadlineExceeded) {
+  MemoryQueryable store;
+  store.Add(*Labels::FromPairs({{"__name__", "m"}}), 0, 1);
+  Engine engine(EngineOptions{.timeout_ms = 1});
+  // A huge range query over a tiny store: the per-batch check fires once the deadline passed.
+  absl::Status st;
+  for (int attempt = 0; attempt < 50 && st.ok(); ++attempt) {
+    st = engine.RangeQuery(store, "sum_over_time(m[1h:1s])", 0, 86400000, 1000).status();
+  }
+  EXPECT_EQ(st.code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST(EngineTest2, RangeQueryOfStringOrMatrixFails) {
+  MemoryQueryable store;
+  Engine engine;
+  EXPECT_EQ(engine.RangeQuery(store, "\"x\"", 0, 10, 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine.RangeQuery(store, "m[5m]", 0, 10, 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine.RangeQuery(store, "m", 0, 10, 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(EngineTest2, StartAndEndResolveToQueryRange) {
+  MemoryQueryable store;
+  for (int i = 0; i <= 20; ++i)
+    store.Add(*Labels::FromPairs({{"__name__", "m"}}), i * 60000, i);
+  Engine engine;
+  auto r = engine.RangeQuery(store, "m @ start() + m @ end()", 120000, 600000, 60000);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->series.size(), 1u);
+  for (double v : r->series[0].vs)
+    EXPECT_EQ(v, 2 + 10);
+  auto s = engine.InstantQuery(store, "m @ end()", 300000);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->series[0].vs[0], 5);
+}
+
+TEST(EngineTest2, InstantMatrixResult) {
+  MemoryQueryable store;
+  for (int i = 0; i <= 10; ++i)
+    store.Add(*Labels::FromPairs({{"__name__", "m"}}), i * 60000, i);
+  Engine engine;
+  auto r = engine.InstantQuery(store, "m[2m]", 300000);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->type, ResultType::kMatrix);
+  ASSERT_EQ(r->series.size(), 1u);
+  EXPECT_EQ(r->series[0].ts, (std::vector<int64_t>{180000, 240000, 300000}));
+  auto sq = engine.InstantQuery(store, "m[2m:1m]", 300000);
+  ASSERT_TRUE(sq.ok()) << sq.status();
+  EXPECT_EQ(sq->series[0].vs, (std::vector<double>{3, 4, 5}));
+}
+
+TEST(EngineTest2, StringResult) {
+  MemoryQueryable store;
+  Engine engine;
+  auto r = engine.InstantQuery(store, "\"hello\"", 1000);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->type, ResultType::kString);
+  EXPECT_EQ(r->str, "hello");
+}
+
+}  // namespace
+}  // namespace paodin::engine

@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "engine/exec/worker_pool.h"
 #include "engine/model/labels.h"
 #include "engine/storage/queryable.h"
 
@@ -67,6 +68,15 @@ struct ExecContext {
   // Steps per batch.
   size_t batch_steps = 64;
   std::vector<std::string> warnings;
+  // Threads for series shards (null: single-threaded).
+  WorkerPool* pool = nullptr;
+
+  // How many shards to split `num_series` series into (1 when too few or no pool).
+  size_t Shards(size_t num_series) const {
+    if (pool == nullptr || num_series < 256)
+      return 1;
+    return static_cast<size_t>(pool->size()) * 4;
+  }
 
   // Accounts `n` more samples held; fails when above max_samples.
   absl::Status AddSamples(int64_t n);
