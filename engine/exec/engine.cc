@@ -97,6 +97,51 @@ class Planner {
  public:
   Planner(ExecContext* ctx, const StepRange& query) : ctx_(ctx), query_(query) {}
 
+  // What Prometheus tells the store about a selector's surroundings: the nearest enclosing
+  // function or aggregation (none across a binary operator) and, when the direct parent is an
+  // aggregation, its grouping.
+  struct HintState {
+    std::string func;
+    bool has_grouping = false;
+    bool by = false;
+    std::vector<std::string> grouping;
+  };
+
+  // Sets the hint state for the children of `e` until destroyed.
+  class HintScope {
+   public:
+    HintScope(Planner* p, const Expr* e) : p_(p), saved_(p->hint_) {
+      HintState& h = p->hint_;
+      h.has_grouping = false;
+      h.grouping.clear();
+      if (const auto* a = e->As<promql::Aggregate>()) {
+        h.func = std::string(promql::AggregateOpString(a->op));
+        h.has_grouping = true;
+        h.by = !a->without;
+        h.grouping = a->grouping;
+      } else if (const auto* c = e->As<promql::Call>()) {
+        h.func = std::string(c->func->name);
+      } else if (e->Is<promql::Binary>()) {
+        h.func.clear();
+      }
+    }
+
+    ~HintScope() { p_->hint_ = std::move(saved_); }
+
+   private:
+    Planner* p_;
+    HintState saved_;
+  };
+
+  // Fills the func / grouping hints from the current state.
+  void ApplyHints(SelectHints& hints) const {
+    hints.func = hint_.func;
+    if (hint_.has_grouping) {
+      hints.by = hint_.by;
+      hints.grouping = hint_.grouping;
+    }
+  }
+
   absl::StatusOr<OperatorPtr> Plan(const Expr* e, const StepRange& range) {
     if (range.NumSteps() > 1 && !IsLiteral(e) && e->type() != ValueType::kMatrix &&
         IsStepInvariant(e)) {
@@ -108,8 +153,9 @@ class Planner {
   }
 
   // Builds the window source of a matrix-typed expression (matrix selector or subquery).
-  absl::StatusOr<RangeSource> Source(const Expr* e, const StepRange& range, std::string func) {
+  absl::StatusOr<RangeSource> Source(const Expr* e, const StepRange& range) {
     e = Unparen(e);
+    HintScope scope(this, e);
     RangeSource src;
     if (const auto* ms = e->As<promql::MatrixSelector>()) {
       const promql::VectorSelector& vs = *ms->vector;
@@ -124,7 +170,7 @@ class Planner {
       hints.end_ms = ref_max;
       hints.step_ms = query_.step;
       hints.range_ms = ms->range_ms;
-      hints.func = std::move(func);
+      ApplyHints(hints);
       PAODIN_ASSIGN_OR_RETURN(src.samples, LoadSelector(*ctx_, vs, ms->range_ms, range, hints));
       return src;
     }
@@ -148,6 +194,9 @@ class Planner {
 
  private:
   absl::StatusOr<OperatorPtr> PlanNode(const Expr* e, const StepRange& range) {
+    if (e->Is<promql::VectorSelector>())
+      return Selector(*e->As<promql::VectorSelector>(), range, false);
+    HintScope scope(this, e);
     switch (e->kind) {
       case promql::ExprKind::kNumberLiteral:
         return MakeConstantOp(e->As<promql::NumberLiteral>()->value, range);
@@ -189,6 +238,7 @@ class Planner {
     hints.start_ms = ref_min - ctx_->lookback_ms;
     hints.end_ms = ref_max;
     hints.step_ms = query_.step;
+    ApplyHints(hints);
     PAODIN_ASSIGN_OR_RETURN(SeriesSamples s, LoadSelector(*ctx_, vs, 0, range, hints));
     return MakeVectorSelectorOp(ctx_, std::move(s), vs.offset_ms, has_at, at, range, timestamps);
   }
@@ -254,8 +304,7 @@ class Planner {
         PAODIN_ASSIGN_OR_RETURN(OperatorPtr op, Plan(args[i], range));
         scalars.push_back(std::move(op));
       }
-      PAODIN_ASSIGN_OR_RETURN(RangeSource src,
-                              Source(args[matrix_arg], range, std::string(c.func->name)));
+      PAODIN_ASSIGN_OR_RETURN(RangeSource src, Source(args[matrix_arg], range));
       return MakeRangeFunctionOp(ctx_, id, std::move(src), std::move(scalars), range);
     }
     if (IsInstantMath(id)) {
@@ -346,6 +395,7 @@ class Planner {
 
   ExecContext* ctx_;
   StepRange query_;
+  HintState hint_;
 };
 
 }  // namespace
@@ -416,7 +466,7 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
           "invalid expression type \"range vector\" for range query, must be Scalar or instant "
           "Vector");
     }
-    PAODIN_ASSIGN_OR_RETURN(exec::RangeSource src, planner.Source(root, range, ""));
+    PAODIN_ASSIGN_OR_RETURN(exec::RangeSource src, planner.Source(root, range));
     result.type = ResultType::kMatrix;
     int64_t maxt = (src.has_at ? src.at_ms : start_ms) - src.offset_ms;
     int64_t mint = maxt - src.range_ms;

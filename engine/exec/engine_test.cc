@@ -205,3 +205,59 @@ TEST(EngineTest2, StringResult) {
 
 }  // namespace
 }  // namespace paodin::engine
+
+namespace paodin::engine {
+namespace {
+
+// Records the hints of every Select and forwards to a memory store.
+class RecordingQueryable : public Queryable {
+ public:
+  absl::StatusOr<std::unique_ptr<SeriesSet>> Select(const SelectHints& hints,
+                                                    std::span<const Matcher> matchers,
+                                                    const QueryContext& ctx) override {
+    hints_.push_back(hints);
+    return store_.Select(hints, matchers, ctx);
+  }
+
+  MemoryQueryable store_;
+  std::vector<SelectHints> hints_;
+};
+
+TEST(EngineHintsTest, FuncRangeAndGroupingLikePrometheus) {
+  RecordingQueryable q;
+  Engine engine;
+  ASSERT_TRUE(engine.InstantQuery(q, "sum by (job) (rate(m[5m] offset 1m))", 600000).ok());
+  ASSERT_EQ(q.hints_.size(), 1u);
+  EXPECT_EQ(q.hints_[0].func, "rate");
+  EXPECT_EQ(q.hints_[0].range_ms, 300000);
+  EXPECT_EQ(q.hints_[0].start_ms, 600000 - 60000 - 300000);
+  EXPECT_EQ(q.hints_[0].end_ms, 600000 - 60000);
+  EXPECT_TRUE(q.hints_[0].grouping.empty());
+
+  q.hints_.clear();
+  ASSERT_TRUE(engine.RangeQuery(q, "max without (i) (m) + m", 0, 600000, 60000).ok());
+  ASSERT_EQ(q.hints_.size(), 2u);
+  EXPECT_EQ(q.hints_[0].func, "max");
+  EXPECT_FALSE(q.hints_[0].by);
+  EXPECT_EQ(q.hints_[0].grouping, std::vector<std::string>{"i"});
+  EXPECT_EQ(q.hints_[0].step_ms, 60000);
+  EXPECT_EQ(q.hints_[0].start_ms, -300000);
+  EXPECT_EQ(q.hints_[1].func, "");
+}
+
+TEST(EngineHintsTest, SelectErrorsPropagate) {
+  class Failing : public Queryable {
+   public:
+    absl::StatusOr<std::unique_ptr<SeriesSet>> Select(const SelectHints&, std::span<const Matcher>,
+                                                      const QueryContext&) override {
+      return absl::UnavailableError("store down");
+    }
+  } q;
+
+  Engine engine;
+  auto r = engine.InstantQuery(q, "sum(rate(m[5m]))", 0);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace paodin::engine
