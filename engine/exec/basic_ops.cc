@@ -1044,9 +1044,12 @@ absl::StatusOr<SeriesSamples> Materialize(Operator& op, ExecContext& ctx, const 
       }
       total += buf[i].size();
     }
-    PAODIN_RETURN_IF_ERROR(ctx.AddSamples(0));
+    // Account as we go so a runaway subquery fails early.
+    int64_t batch_total = 0;
+    for (size_t i = 0; i < n; ++i)
+      batch_total += buf[i].size();
+    PAODIN_RETURN_IF_ERROR(ctx.AddSamples(batch_total));
   }
-  PAODIN_RETURN_IF_ERROR(ctx.AddSamples(total));
   SeriesSamples out;
   out.ts.reserve(total);
   out.vs.reserve(total);

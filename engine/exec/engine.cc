@@ -430,7 +430,8 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
   ctx.queryable = &queryable;
   ctx.lookback_ms =
       opts.lookback_delta_ms > 0 ? opts.lookback_delta_ms : options_.lookback_delta_ms;
-  ctx.default_eval_interval_ms = options_.default_eval_interval_ms;
+  ctx.default_eval_interval_ms =
+      options_.default_eval_interval_ms > 0 ? options_.default_eval_interval_ms : 60000;
   ctx.max_samples = options_.max_samples;
   ctx.query_ctx.cancelled = opts.cancel;
   const int threads = opts.threads > 0 ? opts.threads : options_.threads;

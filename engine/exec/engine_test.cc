@@ -261,3 +261,27 @@ TEST(EngineHintsTest, SelectErrorsPropagate) {
 
 }  // namespace
 }  // namespace paodin::engine
+
+namespace paodin::engine {
+namespace {
+
+TEST(EngineLimitsTest, SubqueryCountsTowardsMaxSamples) {
+  MemoryQueryable store;
+  for (int i = 0; i < 10; ++i)
+    store.Add(*Labels::FromPairs({{"__name__", "m"}}), i * 1000, i);
+  Engine engine(EngineOptions{.max_samples = 100});
+  auto r = engine.InstantQuery(store, "sum_over_time(vector(1)[1h:1s])", 3600000);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr("too many samples"));
+}
+
+TEST(EngineLimitsTest, ZeroDefaultIntervalFallsBackToOneMinute) {
+  MemoryQueryable store;
+  Engine engine(EngineOptions{.default_eval_interval_ms = 0});
+  auto r = engine.InstantQuery(store, "count_over_time(vector(1)[5m:])", 600000);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->series[0].vs[0], 6);
+}
+
+}  // namespace
+}  // namespace paodin::engine
