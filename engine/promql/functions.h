@@ -110,7 +110,9 @@ struct Function {
   // The type expected for the argument at `index` (for variadic -1, indexes past the end map
   // to the last declared type). REQUIRES: the call's argument count was checked.
   ValueType ArgType(size_t index) const {
-    return index < num_arg_types ? arg_type_storage[index] : arg_type_storage[num_arg_types - 1];
+    if (index < num_arg_types)
+      return arg_type_storage[index];
+    return num_arg_types == 0 ? ValueType::kNone : arg_type_storage[num_arg_types - 1];
   }
 };
 

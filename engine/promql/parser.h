@@ -13,7 +13,7 @@ namespace paodin::engine::promql {
 struct ParseOptions {
   // Deeper nesting of parentheses, calls, aggregations and operators is a parse error rather
   // than a stack overflow.
-  int max_depth = 500;
+  int max_depth = 1000;
 };
 
 // Parses `query` into a tree. Errors are InvalidArgument with Prometheus' text and position,

@@ -94,7 +94,9 @@ class SeriesSet {
   virtual const Labels& labels() const = 0;
 
   // A fresh iterator over the current series' samples within the selected time range (stores
-  // may return samples outside it; the engine ignores those). Valid after Next() moves on.
+  // may return samples outside it; the engine ignores those). Valid after Next() moves on and
+  // after the set is destroyed; iterators of different series may be drained concurrently
+  // from different threads.
   virtual std::unique_ptr<SampleIterator> Samples() = 0;
 
   // The final status, once Next() returned false.
