@@ -104,6 +104,7 @@ bool HasChunkInRange(const Series& s, int64_t mint, int64_t maxt) {
 }  // namespace
 
 struct MemStore::Impl {
+  MemStoreOptions options;
   mutable std::shared_mutex mu;
   std::vector<std::unique_ptr<Series>> series;
   absl::flat_hash_map<std::string, SeriesRef> by_labels;
@@ -128,6 +129,9 @@ struct MemStore::Impl {
       if (t_ms == s.max_time) {
         if (bits == s.last_bits) {
           return absl::OkStatus();
+        }
+        if (options.overwrite_duplicates) {
+          return ReplaceLast(s, value);
         }
         return absl::InvalidArgumentError(absl::StrCat("duplicate sample for timestamp ", t_ms,
                                                        " in ", ToAbsl(s.labels.ToString())));
@@ -154,6 +158,27 @@ struct MemStore::Impl {
     ++num_samples;
     min_time = std::min(min_time, t_ms);
     max_time = std::max(max_time, t_ms);
+    return absl::OkStatus();
+  }
+
+  // Re-encodes the head chunk of `s` with its last value replaced. REQUIRES: exclusive lock,
+  // the head holds the series' last sample.
+  absl::Status ReplaceLast(Series& s, double value) {
+    const int n = s.head.num_samples();
+    std::vector<int64_t> ts(n);
+    std::vector<double> vs(n);
+    const std::string data(s.head.bytes());
+    if (absl::StatusOr<size_t> got = DecodeXorChunk(data, ts, vs); !got.ok()) {
+      return got.status();
+    }
+    vs[n - 1] = value;
+    s.head.Reset();
+    for (int i = 0; i < n; ++i) {
+      if (absl::Status st = s.head.Append(ts[i], vs[i]); !st.ok()) {
+        return st;
+      }
+    }
+    s.last_bits = Bits(value);
     return absl::OkStatus();
   }
 
@@ -390,6 +415,10 @@ class MemSeriesSet final : public engine::SeriesSet {
 }  // namespace
 
 MemStore::MemStore() : impl_(std::make_unique<Impl>()) {}
+
+MemStore::MemStore(const MemStoreOptions& options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = options;
+}
 
 MemStore::~MemStore() = default;
 

@@ -50,6 +50,14 @@ struct MemStoreStats {
   int64_t max_time = 0;
 };
 
+// How a MemStore treats appends.
+struct MemStoreOptions {
+  // A sample at the timestamp of a series' last sample with different value bits replaces it
+  // (last write wins, as within one Prometheus append batch, which PromQL test scripts rely
+  // on) instead of failing with "duplicate sample for timestamp".
+  bool overwrite_duplicates = false;
+};
+
 // The store. Series are never removed.
 class MemStore final : public engine::Queryable {
  public:
@@ -60,6 +68,7 @@ class MemStore final : public engine::Queryable {
   static constexpr int kSamplesPerChunk = 120;
 
   MemStore();
+  explicit MemStore(const MemStoreOptions& options);
   ~MemStore() override;
   MemStore(const MemStore&) = delete;
   MemStore& operator=(const MemStore&) = delete;
@@ -70,7 +79,8 @@ class MemStore final : public engine::Queryable {
 
   // Appends one sample. Timestamps must increase per series: an earlier timestamp fails with
   // InvalidArgument "out of order sample"; a repeated timestamp is ignored when the value bits
-  // are identical and fails with "duplicate sample for timestamp" otherwise. Any value is
+  // are identical and fails with "duplicate sample for timestamp" otherwise (unless
+  // MemStoreOptions::overwrite_duplicates). Any value is
   // stored by its bits, staleness markers included. Fails with NotFound for an unknown ref.
   absl::Status Append(SeriesRef ref, int64_t t_ms, double value);
 

@@ -183,6 +183,23 @@ std::vector<ChunkView> Chunks(const MemStore& store, MemStore::SeriesRef ref, in
   return out;
 }
 
+std::vector<std::pair<int64_t, double>> ReadAll(engine::SampleIterator& it, size_t tile) {
+  std::vector<std::pair<int64_t, double>> out;
+  std::vector<int64_t> ts(tile);
+  std::vector<double> vs(tile);
+  for (;;) {
+    absl::StatusOr<size_t> n = it.Next(ts, vs);
+    EXPECT_THAT(n, IsOk());
+    if (!n.ok() || *n == 0) {
+      break;
+    }
+    for (size_t i = 0; i < *n; ++i) {
+      out.emplace_back(ts[i], vs[i]);
+    }
+  }
+  return out;
+}
+
 TEST(MemStoreTest, CutsChunksEvery120Samples) {
   MemStore store;
   auto ref = store.GetOrCreateSeries(L({{"__name__", "x"}}));
@@ -245,6 +262,28 @@ TEST(MemStoreTest, AppendRejectsOutOfOrderAndConflictingDuplicates) {
   EXPECT_THAT(store.GetOrCreateSeries(Labels()), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+TEST(MemStoreTest, OverwriteDuplicatesReplacesTheLastSample) {
+  MemStore store(MemStoreOptions{.overwrite_duplicates = true});
+  Labels l = L({{"__name__", "x"}});
+  for (int i = 0; i < 121; ++i) {
+    ASSERT_THAT(store.Append(l, i, i), IsOk());
+  }
+  ASSERT_THAT(store.Append(l, 120, -1), IsOk());
+  ASSERT_THAT(store.Append(l, 120, -2), IsOk());
+  EXPECT_THAT(store.Append(l, 119, 0), StatusIs(absl::StatusCode::kInvalidArgument));
+  ASSERT_THAT(store.Append(l, 121, 5), IsOk());
+  engine::SelectHints hints;
+  hints.start_ms = 118;
+  hints.end_ms = 200;
+  auto set = store.Select(hints, {}, {});
+  ASSERT_THAT(set, IsOk());
+  ASSERT_TRUE((*set)->Next());
+  auto samples = ReadAll(*(*set)->Samples(), 8);
+  using P = std::pair<int64_t, double>;
+  EXPECT_THAT(samples, ElementsAre(P{118, 118}, P{119, 119}, P{120, -2}, P{121, 5}));
+  EXPECT_EQ(store.Stats().num_samples, 122);
+}
+
 TEST(MemStoreTest, GetOrCreateReturnsTheSameRefForEqualLabels) {
   MemStore store;
   auto a = store.GetOrCreateSeries(L({{"a", "1"}, {"b", "2"}}));
@@ -254,23 +293,6 @@ TEST(MemStoreTest, GetOrCreateReturnsTheSameRefForEqualLabels) {
   EXPECT_EQ(*a, *b);
   EXPECT_NE(*a, *c);
   EXPECT_EQ(store.Stats().num_series, 2u);
-}
-
-std::vector<std::pair<int64_t, double>> ReadAll(engine::SampleIterator& it, size_t tile) {
-  std::vector<std::pair<int64_t, double>> out;
-  std::vector<int64_t> ts(tile);
-  std::vector<double> vs(tile);
-  for (;;) {
-    absl::StatusOr<size_t> n = it.Next(ts, vs);
-    EXPECT_THAT(n, IsOk());
-    if (!n.ok() || *n == 0) {
-      break;
-    }
-    for (size_t i = 0; i < *n; ++i) {
-      out.emplace_back(ts[i], vs[i]);
-    }
-  }
-  return out;
 }
 
 TEST(MemStoreQueryableTest, SelectClipsSamplesToTheRangeAcrossChunks) {
