@@ -1,6 +1,7 @@
 #include "http/form.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/model/matcher.h"
 #include "engine/util/strings.h"
@@ -9,9 +10,12 @@ namespace paodin::http {
 namespace {
 
 int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
   return -1;
 }
 
@@ -54,26 +58,29 @@ void Form::ParseQueryInto(std::string_view query) {
       }
       continue;
     }
-    if (pair.empty()) continue;
+    if (pair.empty())
+      continue;
     size_t eq = pair.find('=');
     std::string_view raw_key = pair.substr(0, eq);
     std::string_view raw_value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
     absl::StatusOr<std::string> key = QueryUnescape(raw_key);
     if (!key.ok()) {
-      if (parse_error_.ok()) parse_error_ = key.status();
+      if (parse_error_.ok())
+        parse_error_ = key.status();
       continue;
     }
     absl::StatusOr<std::string> value = QueryUnescape(raw_value);
     if (!value.ok()) {
-      if (parse_error_.ok()) parse_error_ = value.status();
+      if (parse_error_.ok())
+        parse_error_ = value.status();
       continue;
     }
     pairs_.emplace_back(*std::move(key), *std::move(value));
   }
 }
 
-Form Form::Parse(std::string_view method, std::string_view url_query,
-                 std::string_view content_type, std::string_view body) {
+Form Form::Parse(std::string_view method, std::string_view url_query, std::string_view content_type,
+                 std::string_view body) {
   Form form;
   if (method == "POST" || method == "PUT" || method == "PATCH") {
     // The media type without parameters, compared case-insensitively (mime.ParseMediaType).
@@ -89,7 +96,8 @@ Form Form::Parse(std::string_view method, std::string_view url_query,
 
 std::string_view Form::Value(std::string_view key) const {
   for (const auto& [k, v] : pairs_) {
-    if (k == key) return v;
+    if (k == key)
+      return v;
   }
   return {};
 }
@@ -97,14 +105,16 @@ std::string_view Form::Value(std::string_view key) const {
 std::vector<std::string_view> Form::Values(std::string_view key) const {
   std::vector<std::string_view> out;
   for (const auto& [k, v] : pairs_) {
-    if (k == key) out.push_back(v);
+    if (k == key)
+      out.push_back(v);
   }
   return out;
 }
 
 bool Form::Has(std::string_view key) const {
   for (const auto& [k, v] : pairs_) {
-    if (k == key) return true;
+    if (k == key)
+      return true;
   }
   return false;
 }

@@ -40,21 +40,28 @@ size_t ValidUtf8Length(std::string_view s, size_t i) {
     n = 2;
   } else if (c >= 0xE0 && c <= 0xEF) {
     n = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
+    if (c == 0xE0)
+      lo = 0xA0;
+    if (c == 0xED)
+      hi = 0x9F;
   } else if (c >= 0xF0 && c <= 0xF4) {
     n = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
+    if (c == 0xF0)
+      lo = 0x90;
+    if (c == 0xF4)
+      hi = 0x8F;
   } else {
     return 0;
   }
-  if (i + n > s.size()) return 0;
+  if (i + n > s.size())
+    return 0;
   unsigned char c1 = byte(i + 1);
-  if (c1 < lo || c1 > hi) return 0;
+  if (c1 < lo || c1 > hi)
+    return 0;
   for (size_t k = 2; k < n; ++k) {
     unsigned char ck = byte(i + k);
-    if (ck < 0x80 || ck > 0xBF) return 0;
+    if (ck < 0x80 || ck > 0xBF)
+      return 0;
   }
   return n;
 }
@@ -82,7 +89,8 @@ void AppendScalarValue(std::string& out, double v) {
 void AppendSampleTimestamp(std::string& out, int64_t ms) {
   // Work on the magnitude as unsigned, so the most negative int64 does not overflow.
   uint64_t mag = ms < 0 ? ~static_cast<uint64_t>(ms) + 1 : static_cast<uint64_t>(ms);
-  if (ms < 0) out.push_back('-');
+  if (ms < 0)
+    out.push_back('-');
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, mag / 1000);
   out.append(buf, end);
@@ -99,6 +107,22 @@ void AppendFloatTimestamp(std::string& out, int64_t ms) {
   // encoding/json switches to exponent form below 1e-6 and from 1e21; neither is reachable from
   // whole milliseconds except 0, which prints as "0" either way.
   AppendShortest(out, static_cast<double>(ms) / 1000, std::chars_format::fixed);
+}
+
+void AppendGoJsonFloat(std::string& out, double v) {
+  double abs = std::fabs(v);
+  if (abs != 0 && (abs < 1e-6 || abs >= 1e21)) {
+    size_t begin = out.size();
+    AppendShortest(out, v, std::chars_format::scientific);
+    size_t n = out.size() - begin;
+    // "e-07" -> "e-7", as encoding/json cleans up strconv's exponent.
+    if (n >= 4 && out[out.size() - 4] == 'e' && out[out.size() - 3] == '-' &&
+        out[out.size() - 2] == '0') {
+      out.erase(out.size() - 2, 1);
+    }
+    return;
+  }
+  AppendShortest(out, v, std::chars_format::fixed);
 }
 
 void AppendInt(std::string& out, int64_t v) {

@@ -33,6 +33,11 @@ void AppendFloatTimestamp(std::string& out, int64_t ms);
 // every byte of invalid UTF-8 replaced by \ufffd.
 void AppendJsonString(std::string& out, std::string_view s);
 
+// A float64 as Go's encoding/json writes it: shortest digits, fixed notation unless
+// 0 < |v| < 1e-6 or |v| >= 1e21, and then a two-digit negative exponent is shortened
+// ("9.89e-7", "1e+21"). REQUIRES: v is finite.
+void AppendGoJsonFloat(std::string& out, double v);
+
 // An int64 in decimal.
 void AppendInt(std::string& out, int64_t v);
 
