@@ -3,9 +3,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/model/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "engine/model/time.h"
 #include "http/testing/fakes.h"
 
 namespace paodin::http {
