@@ -10,115 +10,19 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "http/encode.h"
 #include "http/gzip.h"
 #include "http/testing/fakes.h"
+#include "http/testing/http_client.h"
 
 namespace paodin::http {
 namespace {
 
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
-namespace net = boost::asio;
-using tcp = net::ip::tcp;
 using ::testing::HasSubstr;
+using testing::Reply;
 using testing::WaitFor;
-
-struct Reply {
-  int status = 0;
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;
-  bool ok = false;  // a full response was read
-
-  std::string Header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? "" : it->second;
-  }
-};
-
-// A blocking HTTP/1.1 client on one connection.
-class Client {
- public:
-  explicit Client(int port) : socket_(ioc_) {
-    socket_.connect(tcp::endpoint(net::ip::address_v4::loopback(), static_cast<uint16_t>(port)));
-  }
-
-  Reply Send(bhttp::verb method, const std::string& target, const std::string& body = "",
-             std::vector<std::pair<std::string, std::string>> headers = {}) {
-    bhttp::request<bhttp::string_body> req(method, target, 11);
-    req.set(bhttp::field::host, "127.0.0.1");
-    for (auto& [k, v] : headers)
-      req.set(k, v);
-    if (!body.empty() || method == bhttp::verb::post) {
-      if (req[bhttp::field::content_type].empty()) {
-        req.set(bhttp::field::content_type, "application/x-www-form-urlencoded");
-      }
-      req.body() = body;
-      req.prepare_payload();
-    }
-    beast::error_code ec;
-    bhttp::write(socket_, req, ec);
-    return Read();
-  }
-
-  // Writes raw bytes.
-  void SendRaw(std::string_view bytes) {
-    beast::error_code ec;
-    net::write(socket_, net::buffer(bytes.data(), bytes.size()), ec);
-  }
-
-  Reply Read() {
-    Reply r;
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(1ull << 32);
-    beast::error_code ec;
-    bhttp::read(socket_, buffer_, parser, ec);
-    if (ec)
-      return r;
-    auto& res = parser.get();
-    r.ok = true;
-    r.status = res.result_int();
-    for (const auto& f : res) {
-      std::string name(f.name_string());
-      std::transform(name.begin(), name.end(), name.begin(), ::tolower);
-      r.headers[name] = std::string(f.value());
-    }
-    r.body = res.body();
-    if (r.Header("content-encoding") == "gzip") {
-      absl::StatusOr<std::string> plain = GzipDecompress(r.body);
-      r.body = plain.ok() ? *plain : "<bad gzip>";
-    }
-    return r;
-  }
-
-  // True when the server closed the connection (reads EOF).
-  bool PeerClosed() {
-    beast::error_code ec;
-    char c;
-    socket_.read_some(net::buffer(&c, 1), ec);
-    return ec == net::error::eof || ec == net::error::connection_reset;
-  }
-
-  void Close() {
-    beast::error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
-  }
-
- private:
-  net::io_context ioc_;
-  tcp::socket socket_;
-  beast::flat_buffer buffer_;
-};
 
 engine::Labels L(std::vector<std::pair<std::string, std::string>> pairs) {
   return *engine::Labels::FromPairs(std::move(pairs));
@@ -184,36 +88,36 @@ TEST_F(ServerTest, AnswersOverOneKeepAliveConnection) {
     res.scalar = {r.time_ms, 2};
     return res;
   };
-  Client c(server_->port());
-  Reply a = c.Send(bhttp::verb::post, "/api/v1/query", "query=1%2B1&time=4");
+  testing::HttpClient c(server_->port());
+  Reply a = c.Send("POST", "/api/v1/query", "query=1%2B1&time=4");
   ASSERT_TRUE(a.ok);
   EXPECT_EQ(a.status, 200);
   EXPECT_EQ(a.body, R"({"status":"success","data":{"resultType":"scalar","result":[4,"2"]}})");
   EXPECT_EQ(a.Header("content-type"), "application/json");
   EXPECT_EQ(a.Header("content-length"), std::to_string(a.body.size()));
   EXPECT_FALSE(a.Header("date").empty());
-  Reply b = c.Send(bhttp::verb::get, "/api/v1/query?query=x&time=5");
+  Reply b = c.Send("GET", "/api/v1/query?query=x&time=5");
   ASSERT_TRUE(b.ok);
   EXPECT_EQ(b.body, R"({"status":"success","data":{"resultType":"scalar","result":[5,"2"]}})");
-  Reply h = c.Send(bhttp::verb::get, "/-/healthy");
+  Reply h = c.Send("GET", "/-/healthy");
   EXPECT_EQ(h.body, "OK");
   EXPECT_EQ(server_->open_connections(), 1u);
 }
 
 TEST_F(ServerTest, RoutingErrorsOverTheWire) {
   Start();
-  Client c(server_->port());
-  Reply r = c.Send(bhttp::verb::get, "/nope");
+  testing::HttpClient c(server_->port());
+  Reply r = c.Send("GET", "/nope");
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.body, "404 page not found\n");
-  r = c.Send(bhttp::verb::post, "/api/v1/label/job/values");
+  r = c.Send("POST", "/api/v1/label/job/values");
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.Header("allow"), "GET, OPTIONS");
-  r = c.Send(bhttp::verb::options, "/api/v1/query");
+  r = c.Send("OPTIONS", "/api/v1/query");
   EXPECT_EQ(r.status, 204);
   EXPECT_EQ(r.Header("access-control-allow-origin"), "*");
   EXPECT_EQ(r.body, "");
-  r = c.Send(bhttp::verb::get, "/api/v1/query?query=up&time=%FF");
+  r = c.Send("GET", "/api/v1/query?query=up&time=%FF");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body,
             R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"time\": )"
@@ -226,17 +130,16 @@ TEST_F(ServerTest, GzipWhenAcceptedAndLargeEnough) {
   for (int i = 0; i < 500; ++i)
     many.values.push_back("value_" + std::to_string(i));
   backend_.on_label_names = [&](const MetadataRequest&) { return many; };
-  Client c(server_->port());
-  Reply plain = c.Send(bhttp::verb::get, "/api/v1/labels");
+  testing::HttpClient c(server_->port());
+  Reply plain = c.Send("GET", "/api/v1/labels");
   EXPECT_EQ(plain.Header("content-encoding"), "");
-  Reply zipped =
-      c.Send(bhttp::verb::get, "/api/v1/labels", "", {{"Accept-Encoding", "gzip, deflate"}});
+  Reply zipped = c.Send("GET", "/api/v1/labels", "", {{"Accept-Encoding", "gzip, deflate"}});
   EXPECT_EQ(zipped.Header("content-encoding"), "gzip");
   EXPECT_EQ(zipped.Header("vary"), "Accept-Encoding");
   EXPECT_EQ(zipped.body, plain.body);
   EXPECT_THAT(plain.body, HasSubstr("value_499"));
   // Small answers stay plain.
-  Reply small = c.Send(bhttp::verb::get, "/-/healthy", "", {{"Accept-Encoding", "gzip"}});
+  Reply small = c.Send("GET", "/-/healthy", "", {{"Accept-Encoding", "gzip"}});
   EXPECT_EQ(small.Header("content-encoding"), "");
   EXPECT_EQ(small.body, "OK");
 }
@@ -247,14 +150,14 @@ TEST_F(ServerTest, LargeMatrixStreamsChunkedWithAndWithoutGzip) {
   std::string want = Encoded(big);
   ASSERT_GT(want.size(), 1u << 20);
   backend_.on_range = [&](const RangeQueryRequest&, const engine::QueryContext&) { return big; };
-  Client c(server_->port());
+  testing::HttpClient c(server_->port());
   const std::string target = "/api/v1/query_range?query=m&start=0&end=30000&step=15";
-  Reply r = c.Send(bhttp::verb::get, target);
+  Reply r = c.Send("GET", target);
   ASSERT_TRUE(r.ok);
   EXPECT_EQ(r.Header("transfer-encoding"), "chunked");
   EXPECT_EQ(r.Header("content-length"), "");
   EXPECT_EQ(r.body, want);
-  Reply z = c.Send(bhttp::verb::get, target, "", {{"Accept-Encoding", "gzip"}});
+  Reply z = c.Send("GET", target, "", {{"Accept-Encoding", "gzip"}});
   ASSERT_TRUE(z.ok);
   EXPECT_EQ(z.Header("transfer-encoding"), "chunked");
   EXPECT_EQ(z.Header("content-encoding"), "gzip");
@@ -288,8 +191,8 @@ TEST_F(ServerTest, AtMostMaxConcurrentQueriesRunAndTheRestWait) {
   std::atomic<int> ok{0};
   for (int i = 0; i < kClients; ++i) {
     threads.emplace_back([&] {
-      Client c(server_->port());
-      if (c.Send(bhttp::verb::get, "/api/v1/query?query=1&time=1").status == 200)
+      testing::HttpClient c(server_->port());
+      if (c.Send("GET", "/api/v1/query?query=1&time=1").status == 200)
         ++ok;
     });
   }
@@ -302,8 +205,8 @@ TEST_F(ServerTest, AtMostMaxConcurrentQueriesRunAndTheRestWait) {
   ASSERT_TRUE(started_is(2));
   // Metadata requests do not wait behind queries.
   {
-    Client c(server_->port());
-    EXPECT_EQ(c.Send(bhttp::verb::get, "/api/v1/labels").status, 200);
+    testing::HttpClient c(server_->port());
+    EXPECT_EQ(c.Send("GET", "/api/v1/labels").status, 200);
   }
   for (int step = 3; step <= kClients; ++step) {
     {
@@ -335,7 +238,7 @@ TEST_F(ServerTest, ClientDisconnectCancelsTheRunningQuery) {
     saw_cancel = ctx.cancelled != nullptr && ctx.cancelled->load();
     return absl::StatusOr<QueryResult>(absl::CancelledError("query was canceled"));
   };
-  Client c(server_->port());
+  testing::HttpClient c(server_->port());
   c.SendRaw("GET /api/v1/query?query=slow HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_TRUE(WaitFor([&] { return entered.load(); }));
   c.Close();
@@ -349,21 +252,21 @@ TEST_F(ServerTest, OversizedAndMalformedRequestsGetClearErrors) {
   options.max_body_bytes = 1024;
   Start(options);
   {
-    Client c(server_->port());
-    Reply r = c.Send(bhttp::verb::get, "/api/v1/query?query=" + std::string(8000, 'a'));
+    testing::HttpClient c(server_->port());
+    Reply r = c.Send("GET", "/api/v1/query?query=" + std::string(8000, 'a'));
     ASSERT_TRUE(r.ok);
     EXPECT_EQ(r.status, 431);
     EXPECT_EQ(r.body, "431 Request Header Fields Too Large");
   }
   {
-    Client c(server_->port());
-    Reply r = c.Send(bhttp::verb::post, "/api/v1/query", "query=" + std::string(5000, 'a'));
+    testing::HttpClient c(server_->port());
+    Reply r = c.Send("POST", "/api/v1/query", "query=" + std::string(5000, 'a'));
     ASSERT_TRUE(r.ok);
     EXPECT_EQ(r.status, 413);
     EXPECT_EQ(r.body, "413 Request Entity Too Large");
   }
   {
-    Client c(server_->port());
+    testing::HttpClient c(server_->port());
     c.SendRaw(std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n", 22));
     Reply r = c.Read();
     ASSERT_TRUE(r.ok);
@@ -372,12 +275,12 @@ TEST_F(ServerTest, OversizedAndMalformedRequestsGetClearErrors) {
   }
   {
     // A binary query string is answered by the API, not refused by the transport.
-    Client c(server_->port());
+    testing::HttpClient c(server_->port());
     backend_.on_instant = [](const InstantQueryRequest& r, const engine::QueryContext&) {
       return absl::StatusOr<QueryResult>(absl::InvalidArgumentError(
           "1:1: parse error: unexpected character: '" + r.params.query.substr(0, 1) + "'"));
     };
-    Reply r = c.Send(bhttp::verb::get, "/api/v1/query?query=%FF%00%01");
+    Reply r = c.Send("GET", "/api/v1/query?query=%FF%00%01");
     ASSERT_TRUE(r.ok);
     EXPECT_EQ(r.status, 400);
     EXPECT_EQ(r.body,
@@ -388,9 +291,9 @@ TEST_F(ServerTest, OversizedAndMalformedRequestsGetClearErrors) {
 
 TEST_F(ServerTest, ExpectContinueBodiesAreRead) {
   Start();
-  Client c(server_->port());
+  testing::HttpClient c(server_->port());
   std::string body = "query=" + std::string(3000, 'b') + "&time=3";
-  Reply r = c.Send(bhttp::verb::post, "/api/v1/query", body, {{"Expect", "100-continue"}});
+  Reply r = c.Send("POST", "/api/v1/query", body, {{"Expect", "100-continue"}});
   // The interim 100 response comes first.
   if (r.status == 100)
     r = c.Read();
@@ -410,8 +313,8 @@ TEST_F(ServerTest, ShutdownCancelsInFlightQueries) {
     return absl::StatusOr<QueryResult>(absl::CancelledError("canceled"));
   };
   std::thread client([&] {
-    Client c(server_->port());
-    c.Send(bhttp::verb::get, "/api/v1/query?query=slow");
+    testing::HttpClient c(server_->port());
+    c.Send("GET", "/api/v1/query?query=slow");
   });
   ASSERT_TRUE(WaitFor([&] { return entered.load(); }));
   server_->Shutdown();
