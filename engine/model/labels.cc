@@ -1,6 +1,7 @@
 #include "engine/model/labels.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cstring>
 #include <limits>
@@ -52,6 +53,31 @@ inline std::string_view GetString(const char*& p) {
   std::string_view s(p, len);
   p += len;
   return s;
+}
+
+inline void SkipLabel(const char*& p) {
+  size_t len = GetVarint(p);
+  p += len;
+  len = GetVarint(p);
+  p += len;
+}
+
+// Length of the longest common prefix of `a` and `b`, eight bytes at a time.
+size_t CommonPrefix(std::string_view a, std::string_view b) {
+  const size_t n = std::min(a.size(), b.size());
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t wa, wb;
+    std::memcpy(&wa, a.data() + i, 8);
+    std::memcpy(&wb, b.data() + i, 8);
+    if (wa != wb) {
+      static_assert(std::endian::native == std::endian::little);
+      return i + static_cast<size_t>(std::countr_zero(wa ^ wb)) / 8;
+    }
+  }
+  while (i < n && a[i] == b[i])
+    ++i;
+  return i;
 }
 
 size_t EncodedSize(std::string_view name, std::string_view value) {
@@ -261,10 +287,22 @@ std::string Labels::ToString() const {
 int Compare(const Labels& a, const Labels& b) {
   std::string_view ab = a.bytes();
   std::string_view bb = b.bytes();
+  // Equal encodings up to byte `common` mean equal labels for every entry that ends there, so
+  // skip those with a cheap walk and compare label by label from the first differing entry.
+  const size_t common = CommonPrefix(ab, bb);
+  if (common == ab.size() && common == bb.size())
+    return 0;
   const char* pa = ab.data();
-  const char* pb = bb.data();
   const char* ea = pa + ab.size();
-  const char* eb = pb + bb.size();
+  while (pa != ea) {
+    const char* next = pa;
+    SkipLabel(next);
+    if (static_cast<size_t>(next - ab.data()) > common)
+      break;
+    pa = next;
+  }
+  const char* pb = bb.data() + (pa - ab.data());
+  const char* eb = bb.data() + bb.size();
   while (pa != ea && pb != eb) {
     // Name, then value: each a length and bytes; compare the bytes of the common length first.
     for (int field = 0; field < 2; ++field) {

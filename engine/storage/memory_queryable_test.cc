@@ -34,7 +34,9 @@ TEST(MemoryQueryableTest, SelectReturnsMatchingSeriesSortedWithSamplesInRange) {
   q.Add(L({{"__name__", "m"}, {"job", "a"}}), 20, 2);
   q.Add(L({{"__name__", "other"}}), 10, 1);
   auto m = *Matcher::Make(MatchType::kEqual, "__name__", "m");
-  SelectHints hints{.start_ms = 15, .end_ms = 30};
+  SelectHints hints;
+  hints.start_ms = 15;
+  hints.end_ms = 30;
   auto set = *q.Select(hints, std::span<const Matcher>(&m, 1), QueryContext{});
   ASSERT_TRUE(set->Next());
   EXPECT_EQ(set->labels().Get("job"), "a");
