@@ -569,7 +569,7 @@ void Api::Query(bool range, const HttpRequest& request, const RequestContext& ct
   }
   ExecTimings timings;
   timings.exec_queue_seconds = static_cast<double>(queue_ms) / 1000;
-  timings.exec_total_seconds = absl::ToDoubleSeconds(took);
+  timings.eval_seconds = absl::ToDoubleSeconds(took);
   bool with_stats = !form.Value("stats").empty();
   RespondStreamed(w, !result->warnings.empty(), [&](JsonOut& out) {
     return WriteQueryResponse(*result, with_stats, timings, out);

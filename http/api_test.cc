@@ -71,10 +71,7 @@ class ApiTest : public ::testing::Test {
 
 TEST_F(ApiTest, HealthCheckQueryAnswersScalar) {
   backend_.on_instant = [](const InstantQueryRequest& r, const engine::QueryContext&) {
-    QueryResult res;
-    res.type = ResultType::kScalar;
-    res.scalar = {r.time_ms, 2};
-    return res;
+    return testing::ScalarResult(r.time_ms, 2);
   };
   RecordingWriter w = Do("POST", "/api/v1/query", "query=1%2B1&time=4");
   EXPECT_EQ(w.status, 200);
@@ -146,7 +143,7 @@ TEST_F(ApiTest, WarningsDisableCaching) {
   backend_.on_instant = [](const InstantQueryRequest&, const engine::QueryContext&) {
     QueryResult res;
     res.type = ResultType::kVector;
-    res.series.push_back({L({{"a", "1"}}), {{1000, 1}}});
+    res.series.push_back(testing::MakeSeries({{"a", "1"}}, {{1000, 1}}));
     res.warnings = {"No StoreAPIs matched for this query"};
     return res;
   };

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "engine/exec/engine.h"
 #include "engine/model/labels.h"
 #include "engine/model/matcher.h"
 #include "engine/storage/queryable.h"
@@ -61,46 +62,12 @@ struct RangeQueryRequest {
   int64_t step_ms = 0;
 };
 
-// The value type of a query result (Prometheus resultType).
-enum class ResultType { kMatrix, kVector, kScalar, kString };
-
-// One float sample.
-struct Point {
-  int64_t t = 0;
-  double v = 0;
-};
-
-// One series of a matrix (points in time order), or one element of a vector (exactly one
-// point).
-struct ResultSeries {
-  engine::Labels labels;
-  std::vector<Point> points;
-};
-
-// Optional evaluation statistics (Prometheus `stats`); the HTTP layer fills the queue and
-// total times itself.
-struct QueryStats {
-  double eval_total_seconds = 0;
-  double result_sort_seconds = 0;
-  double query_preparation_seconds = 0;
-  double inner_eval_seconds = 0;
-  int64_t total_queryable_samples = 0;
-  int64_t peak_samples = 0;
-};
-
-// The outcome of a query. Matrix and vector series must be sorted as the engine returns them
-// (Prometheus sorts matrices by labels; vectors keep the engine's order).
-struct QueryResult {
-  ResultType type = ResultType::kVector;
-  // kMatrix and kVector.
-  std::vector<ResultSeries> series;
-  // kScalar: the value at scalar.t. kString: the text at scalar.t.
-  Point scalar;
-  std::string string_value;
-  // PromQL annotations and partial-response warnings, in order.
-  std::vector<std::string> warnings;
-  QueryStats stats;
-};
+// Query results are the engine's own types (engine/exec/engine.h): the type, the series
+// (labels plus columns of timestamps and values; a vector element has exactly one point),
+// scalar / string value with its time, warnings and statistics.
+using ResultType = engine::ResultType;
+using ResultSeries = engine::ResultSeries;
+using QueryResult = engine::QueryResult;
 
 // /api/v1/series, /api/v1/labels, /api/v1/label/<name>/values.
 struct MetadataRequest {

@@ -21,11 +21,11 @@ void AppendWarnings(std::string& out, const std::vector<std::string>& warnings) 
 }
 
 // A [<ts>,"<value>"] pair of a vector or matrix.
-void AppendSamplePair(std::string& out, const Point& p) {
+void AppendSamplePair(std::string& out, int64_t t, double v) {
   out.push_back('[');
-  AppendSampleTimestamp(out, p.t);
+  AppendSampleTimestamp(out, t);
   out.append(",\"");
-  AppendSampleValue(out, p.v);
+  AppendSampleValue(out, v);
   out.append("\"]");
 }
 
@@ -43,21 +43,17 @@ std::string_view ResultTypeName(ResultType type) {
   return "vector";
 }
 
-void AppendStats(std::string& out, const QueryStats& stats, const ExecTimings& timings) {
+void AppendStats(std::string& out, const engine::QueryStats& stats, const ExecTimings& timings) {
   out.append(",\"stats\":{\"timings\":{\"evalTotalTime\":");
-  AppendGoJsonFloat(out, stats.eval_total_seconds);
-  out.append(",\"resultSortTime\":");
-  AppendGoJsonFloat(out, stats.result_sort_seconds);
-  out.append(",\"queryPreparationTime\":");
-  AppendGoJsonFloat(out, stats.query_preparation_seconds);
-  out.append(",\"innerEvalTime\":");
-  AppendGoJsonFloat(out, stats.inner_eval_seconds);
+  AppendGoJsonFloat(out, timings.eval_seconds);
+  out.append(",\"resultSortTime\":0,\"queryPreparationTime\":0,\"innerEvalTime\":");
+  AppendGoJsonFloat(out, timings.eval_seconds);
   out.append(",\"execQueueTime\":");
   AppendGoJsonFloat(out, timings.exec_queue_seconds);
   out.append(",\"execTotalTime\":");
-  AppendGoJsonFloat(out, timings.exec_total_seconds);
+  AppendGoJsonFloat(out, timings.exec_queue_seconds + timings.eval_seconds);
   out.append("},\"samples\":{\"totalQueryableSamples\":");
-  AppendInt(out, stats.total_queryable_samples);
+  AppendInt(out, stats.samples_scanned);
   out.append(",\"peakSamples\":");
   AppendInt(out, stats.peak_samples);
   out.append("}}");
@@ -96,16 +92,16 @@ absl::Status WriteQueryResponse(const QueryResult& result, bool with_stats,
   switch (result.type) {
     case ResultType::kScalar:
       b.push_back('[');
-      AppendFloatTimestamp(b, result.scalar.t);
+      AppendFloatTimestamp(b, result.t_ms);
       b.append(",\"");
-      AppendScalarValue(b, result.scalar.v);
+      AppendScalarValue(b, result.scalar);
       b.append("\"]");
       break;
     case ResultType::kString:
       b.push_back('[');
-      AppendFloatTimestamp(b, result.scalar.t);
+      AppendFloatTimestamp(b, result.t_ms);
       b.push_back(',');
-      AppendJsonString(b, result.string_value);
+      AppendJsonString(b, result.str);
       b.push_back(']');
       break;
     case ResultType::kVector:
@@ -117,7 +113,11 @@ absl::Status WriteQueryResponse(const QueryResult& result, bool with_stats,
         b.append("{\"metric\":");
         AppendLabels(b, s.labels);
         b.append(",\"value\":");
-        AppendSamplePair(b, s.points.empty() ? Point{} : s.points.front());
+        if (s.ts.empty() || s.vs.empty()) {
+          AppendSamplePair(b, result.t_ms, 0);
+        } else {
+          AppendSamplePair(b, s.ts.front(), s.vs.front());
+        }
         b.push_back('}');
         PAODIN_RETURN_IF_ERROR(out.MaybeFlush());
       }
@@ -132,10 +132,11 @@ absl::Status WriteQueryResponse(const QueryResult& result, bool with_stats,
         b.append("{\"metric\":");
         AppendLabels(b, s.labels);
         b.append(",\"values\":[");
-        for (size_t p = 0; p < s.points.size(); ++p) {
+        size_t n = std::min(s.ts.size(), s.vs.size());
+        for (size_t p = 0; p < n; ++p) {
           if (p > 0)
             b.push_back(',');
-          AppendSamplePair(b, s.points[p]);
+          AppendSamplePair(b, s.ts[p], s.vs[p]);
           if ((p & 1023) == 1023)
             PAODIN_RETURN_IF_ERROR(out.MaybeFlush());
         }

@@ -57,8 +57,10 @@ class JsonOut {
 
 // Timings the HTTP layer measured for `stats`.
 struct ExecTimings {
+  // Waiting for a query slot.
   double exec_queue_seconds = 0;
-  double exec_total_seconds = 0;
+  // Evaluating (the backend call).
+  double eval_seconds = 0;
 };
 
 // {"status":"success","data":{"resultType":..,"result":..[,"stats":..]}[,"warnings":[..]]}.

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "http/testing/fakes.h"
 
 namespace paodin::http {
 namespace {
@@ -38,10 +39,10 @@ std::string Encode(const QueryResult& r, size_t flush_bytes = 1 << 16) {
 TEST(EncodeTest, VectorMatchesPrometheus) {
   QueryResult r;
   r.type = ResultType::kVector;
-  r.series.push_back(
-      {L({{"__name__", "up"}, {"job", "prometheus"}, {"instance", "localhost:9090"}}),
-       {{1435781451781, 1}}});
-  r.series.push_back({L({}), {{10500, 1e-7}}});
+  r.series.push_back(testing::MakeSeries(
+      {{"__name__", "up"}, {"job", "prometheus"}, {"instance", "localhost:9090"}},
+      {{1435781451781, 1}}));
+  r.series.push_back(testing::MakeSeries({}, {{10500, 1e-7}}));
   EXPECT_EQ(Encode(r),
             R"({"status":"success","data":{"resultType":"vector","result":[)"
             R"({"metric":{"__name__":"up","instance":"localhost:9090","job":"prometheus"},)"
@@ -59,17 +60,20 @@ TEST(EncodeTest, EmptyResultsAreEmptyArrays) {
 TEST(EncodeTest, ScalarAndStringUseFloatTimestamps) {
   QueryResult r;
   r.type = ResultType::kScalar;
-  r.scalar = {4000, 2};
+  r.t_ms = 4000;
+  r.scalar = 2;
   EXPECT_EQ(Encode(r), R"({"status":"success","data":{"resultType":"scalar","result":[4,"2"]}})");
-  r.scalar = {10500, std::numeric_limits<double>::infinity()};
+  r.t_ms = 10500;
+  r.scalar = std::numeric_limits<double>::infinity();
   EXPECT_EQ(Encode(r),
             R"({"status":"success","data":{"resultType":"scalar","result":[10.5,"+Inf"]}})");
-  r.scalar = {10000, 1e-7};
+  r.t_ms = 10000;
+  r.scalar = 1e-7;
   EXPECT_EQ(Encode(r),
             R"({"status":"success","data":{"resultType":"scalar","result":[10,"0.0000001"]}})");
   r.type = ResultType::kString;
-  r.scalar = {1100, 0};
-  r.string_value = "<hello>";
+  r.t_ms = 1100;
+  r.str = "<hello>";
   EXPECT_EQ(
       Encode(r),
       R"({"status":"success","data":{"resultType":"string","result":[1.1,"\u003chello\u003e"]}})");
@@ -78,7 +82,7 @@ TEST(EncodeTest, ScalarAndStringUseFloatTimestamps) {
 TEST(EncodeTest, MatrixWithWarnings) {
   QueryResult r;
   r.type = ResultType::kMatrix;
-  r.series.push_back({L({{"a", "b"}}), {{1000, 1}, {2200, 2.2}, {3400, 3.4}}});
+  r.series.push_back(testing::MakeSeries({{"a", "b"}}, {{1000, 1}, {2200, 2.2}, {3400, 3.4}}));
   r.warnings = {"w1", "partial \"response\""};
   EXPECT_EQ(Encode(r), R"({"status":"success","data":{"resultType":"matrix","result":[)"
                        R"({"metric":{"a":"b"},"values":[[1,"1"],[2.200,"2.2"],[3.400,"3.4"]]}]},)"
@@ -89,9 +93,12 @@ TEST(EncodeTest, LargeMatrixStreamsInPiecesWithIdenticalBytes) {
   QueryResult r;
   r.type = ResultType::kMatrix;
   for (int s = 0; s < 50; ++s) {
-    ResultSeries series{L({{"i", std::to_string(s)}}), {}};
-    for (int p = 0; p < 3000; ++p)
-      series.points.push_back({p * 15000LL, p * 0.5});
+    ResultSeries series;
+    series.labels = L({{"i", std::to_string(s)}});
+    for (int p = 0; p < 3000; ++p) {
+      series.ts.push_back(p * 15000LL);
+      series.vs.push_back(p * 0.5);
+    }
     r.series.push_back(std::move(series));
   }
   std::string whole = Encode(r, std::numeric_limits<size_t>::max());
@@ -106,7 +113,7 @@ TEST(EncodeTest, FailingSinkStopsTheEncoder) {
   QueryResult r;
   r.type = ResultType::kMatrix;
   for (int s = 0; s < 100; ++s) {
-    r.series.push_back({L({{"i", std::to_string(s)}}), {{1000, 1}, {2000, 2}}});
+    r.series.push_back(testing::MakeSeries({{"i", std::to_string(s)}}, {{1000, 1}, {2000, 2}}));
   }
   StringSink sink;
   sink.fail_after = 2;
@@ -119,16 +126,17 @@ TEST(EncodeTest, FailingSinkStopsTheEncoder) {
 TEST(EncodeTest, StatsFollowResult) {
   QueryResult r;
   r.type = ResultType::kScalar;
-  r.scalar = {1000, 1};
+  r.t_ms = 1000;
+  r.scalar = 1;
   r.stats.peak_samples = 1;
   StringSink sink;
   JsonOut out(&sink);
-  ExecTimings t{0.5, 9.89e-7};
+  ExecTimings t{0.5, 0.25};
   ASSERT_TRUE(WriteQueryResponse(r, true, t, out).ok());
   EXPECT_EQ(sink.body,
             R"({"status":"success","data":{"resultType":"scalar","result":[1,"1"],"stats":)"
-            R"({"timings":{"evalTotalTime":0,"resultSortTime":0,"queryPreparationTime":0,)"
-            R"("innerEvalTime":0,"execQueueTime":0.5,"execTotalTime":9.89e-7},)"
+            R"({"timings":{"evalTotalTime":0.25,"resultSortTime":0,"queryPreparationTime":0,)"
+            R"("innerEvalTime":0.25,"execQueueTime":0.5,"execTotalTime":0.75},)"
             R"("samples":{"totalQueryableSamples":0,"peakSamples":1}}}})");
 }
 

@@ -57,9 +57,12 @@ QueryResult BigMatrix(int series, int points) {
   QueryResult r;
   r.type = ResultType::kMatrix;
   for (int s = 0; s < series; ++s) {
-    ResultSeries rs{L({{"__name__", "m"}, {"i", std::to_string(s)}}), {}};
-    for (int p = 0; p < points; ++p)
-      rs.points.push_back({p * 15000LL, p * 0.25 + s});
+    ResultSeries rs;
+    rs.labels = L({{"__name__", "m"}, {"i", std::to_string(s)}});
+    for (int p = 0; p < points; ++p) {
+      rs.ts.push_back(p * 15000LL);
+      rs.vs.push_back(p * 0.25 + s);
+    }
     r.series.push_back(std::move(rs));
   }
   return r;
@@ -83,10 +86,7 @@ std::string Encoded(const QueryResult& r) {
 TEST_F(ServerTest, AnswersOverOneKeepAliveConnection) {
   Start();
   backend_.on_instant = [](const InstantQueryRequest& r, const engine::QueryContext&) {
-    QueryResult res;
-    res.type = ResultType::kScalar;
-    res.scalar = {r.time_ms, 2};
-    return res;
+    return testing::ScalarResult(r.time_ms, 2);
   };
   testing::HttpClient c(server_->port());
   Reply a = c.Send("POST", "/api/v1/query", "query=1%2B1&time=4");

@@ -136,6 +136,25 @@ absl::StatusOr<StringsResult> FakeBackend::LabelValues(std::string_view name,
   return StringsResult{};
 }
 
+ResultSeries MakeSeries(std::vector<std::pair<std::string, std::string>> labels,
+                        std::vector<std::pair<int64_t, double>> points) {
+  ResultSeries s;
+  s.labels = *engine::Labels::FromPairs(std::move(labels));
+  for (const auto& [t, v] : points) {
+    s.ts.push_back(t);
+    s.vs.push_back(v);
+  }
+  return s;
+}
+
+QueryResult ScalarResult(int64_t t_ms, double v) {
+  QueryResult r;
+  r.type = ResultType::kScalar;
+  r.t_ms = t_ms;
+  r.scalar = v;
+  return r;
+}
+
 bool WaitFor(const std::function<bool()>& done, int max_ms) {
   for (int i = 0; i < max_ms; ++i) {
     if (done())

@@ -63,6 +63,13 @@ class FakeBackend : public ApiBackend {
   std::string last_label_name;
 };
 
+// A result series from label pairs and (t, v) points.
+ResultSeries MakeSeries(std::vector<std::pair<std::string, std::string>> labels,
+                        std::vector<std::pair<int64_t, double>> points);
+
+// A scalar result.
+QueryResult ScalarResult(int64_t t_ms, double v);
+
 // Waits (polling every millisecond, at most `max_ms`) until `done` returns true; returns its
 // last answer. For synchronisation with worker threads, never for timing assertions.
 bool WaitFor(const std::function<bool()>& done, int max_ms = 10000);
