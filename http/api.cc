@@ -563,7 +563,9 @@ void Api::Query(bool range, const HttpRequest& request, const RequestContext& ct
 
   if (!result.ok()) {
     ApiError e = FromStatus(result.status());
-    if (e.type == ErrorType::kBadData)
+    // Prometheus 2.42 prefixes expression errors on /query only; /query_range answers them
+    // bare.
+    if (e.type == ErrorType::kBadData && !range)
       e = InvalidParam("query", e.message);
     return fail(e);
   }

@@ -14,7 +14,9 @@ namespace paodin::http {
 
 // Parses `up`, `{job="x"}`, `http_requests_total{code=~"5.."}` into matchers (the metric name
 // becomes __name__="..."). Fails with the parser's message, or, for any other expression,
-// `1:1: parse error: unexpected expression, expected a series selector`.
+// `1:1: parse error: unexpected expression, expected a series selector`. A selector whose
+// matchers all match the empty string (`{job=~".*"}`) gives an empty set, so that the match[]
+// check reports it as Prometheus does.
 absl::StatusOr<MatcherSet> ParsePromqlSelector(std::string_view selector);
 
 }  // namespace paodin::http
