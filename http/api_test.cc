@@ -114,8 +114,8 @@ TEST_F(ApiTest, BackendErrorsMapToTypesAndCodes) {
 
   const Case cases[] = {
       {absl::InvalidArgumentError("1:5: parse error: unclosed left parenthesis"), 400,
-       R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": )"
-       R"(1:5: parse error: unclosed left parenthesis"})"},
+       R"({"status":"error","errorType":"bad_data","error":"1:5: parse error: unclosed left )"
+       R"(parenthesis"})"},
       {absl::DeadlineExceededError("query timed out in expression evaluation"), 503,
        R"({"status":"error","errorType":"timeout","error":"query timed out in expression )"
        R"(evaluation"})"},
@@ -137,6 +137,18 @@ TEST_F(ApiTest, BackendErrorsMapToTypesAndCodes) {
     EXPECT_EQ(w.body, c.body);
     EXPECT_EQ(w.Header("Cache-Control"), "no-store");
   }
+}
+
+TEST_F(ApiTest, InstantQueryExpressionErrorsNameTheParameter) {
+  backend_.on_instant = [](const InstantQueryRequest&, const engine::QueryContext&) {
+    return absl::StatusOr<QueryResult>(
+        absl::InvalidArgumentError("1:5: parse error: unclosed left parenthesis"));
+  };
+  RecordingWriter w = Do("GET", "/api/v1/query?query=sum(");
+  EXPECT_EQ(w.status, 400);
+  EXPECT_EQ(w.body,
+            R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": )"
+            R"(1:5: parse error: unclosed left parenthesis"})");
 }
 
 TEST_F(ApiTest, WarningsDisableCaching) {
