@@ -180,6 +180,13 @@ void ExpectSame(const testing::Reply& prom, const testing::Reply& ours, const Ca
   }
 }
 
+TEST_F(PrometheusCompatTest, TheOracleIsPrometheus242) {
+  testing::HttpClient p(prometheus_->port());
+  testing::Reply r = p.Send("GET", "/api/v1/status/buildinfo");
+  ASSERT_TRUE(r.ok);
+  EXPECT_NE(r.body.find(R"("version":"2.42.)"), std::string::npos) << r.body;
+}
+
 TEST_F(PrometheusCompatTest, ConstantExpressionsEncodeIdentically) {
   const Case cases[] = {
       {"GET", "/api/v1/query?query=1e-7&time=10", ""},
