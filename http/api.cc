@@ -510,6 +510,12 @@ void Api::Query(bool range, const HttpRequest& request, const RequestContext& ct
   Form form = ParseRequestForm(request);
   auto fail = [&](const ApiError& e) {
     status = HttpStatusFor(e.type);
+    if (status >= 500 && e.type != ErrorType::kCanceled) {
+      log::Warn("http", "request failed",
+                {{"path", request.target.substr(0, request.target.find('?'))},
+                 {"type", ErrorTypeName(e.type)},
+                 {"err", e.message}});
+    }
     RespondError(e, w);
   };
 
@@ -583,6 +589,12 @@ void Api::Metadata(int endpoint_int, std::string_view label_name, const HttpRequ
   Endpoint endpoint = static_cast<Endpoint>(endpoint_int);
   auto fail = [&](const ApiError& e) {
     status = HttpStatusFor(e.type);
+    if (status >= 500 && e.type != ErrorType::kCanceled) {
+      log::Warn("http", "request failed",
+                {{"path", request.target.substr(0, request.target.find('?'))},
+                 {"type", ErrorTypeName(e.type)},
+                 {"err", e.message}});
+    }
     RespondError(e, w);
   };
   engine::QueryContext qctx = MakeQueryContext(ctx, options_.defaults.query_timeout_ms);
