@@ -370,6 +370,34 @@ class Parser {
     return failed_ ? nullptr : root;
   }
 
+  // A bare series selector (`name`, `name{...}` or `{...}`), as Prometheus'
+  // ParseMetricSelector: no parse-time checks, and anything else is a syntax error.
+  std::vector<Matcher> ParseSelectorOnly() {
+    const Token& first = Peek();
+    if (failed_)
+      return {};
+    Expr* e = nullptr;
+    if (first.type == TokenType::kLeftBrace) {
+      e = ParseVectorSelector(nullptr);
+    } else if (first.type == TokenType::kIdentifier || IsMetricIdentifierToken(first.type) ||
+               IsAggregatorToken(first.type)) {
+      Token name = Consume();
+      e = ParseVectorSelector(&name);
+    } else {
+      Unexpected(first, "", "");
+    }
+    if (e == nullptr)
+      return {};
+    const Token& t = Peek();
+    if (!failed_ && t.type != TokenType::kEof)
+      Unexpected(t, "", "");
+    if (failed_)
+      return {};
+    return std::move(e->As<VectorSelector>()->matchers);
+  }
+
+  bool failed() const { return failed_; }
+
   std::string error() const { return error_; }
 
  private:
@@ -1348,6 +1376,16 @@ absl::StatusOr<ParsedQuery> Parse(std::string_view query, const ParseOptions& op
   if (root == nullptr)
     return absl::InvalidArgumentError(parser.error());
   return ParsedQuery(std::move(arena), root, std::move(text));
+}
+
+absl::StatusOr<std::vector<Matcher>> ParseMetricSelector(std::string_view selector) {
+  Arena arena;
+  ParseOptions options;
+  Parser parser(selector, options, &arena);
+  std::vector<Matcher> matchers = parser.ParseSelectorOnly();
+  if (parser.failed())
+    return absl::InvalidArgumentError(parser.error());
+  return matchers;
 }
 
 }  // namespace paodin::engine::promql

@@ -20,6 +20,12 @@ struct ParseOptions {
 // "1:14: parse error: unexpected <by>" (line:column, both 1-based, column in bytes).
 absl::StatusOr<ParsedQuery> Parse(std::string_view query, const ParseOptions& options = {});
 
+// Parses a bare series selector (`up`, `{job="a"}`, `http_requests_total{code=~"5.."}`) into
+// its matchers, the metric name last as __name__="...", as Prometheus' ParseMetricSelector does
+// for `match[]`: errors read like Parse()'s, and no parse-time check is applied (a selector
+// whose matchers all match the empty string is returned; callers decide).
+absl::StatusOr<std::vector<Matcher>> ParseMetricSelector(std::string_view selector);
+
 }  // namespace paodin::engine::promql
 
 #endif  // PAODIN_ENGINE_PROMQL_PARSER_H_

@@ -334,3 +334,43 @@ TEST(ParserTest, ParsedQueryOwnsItsTextAndNodes) {
 
 }  // namespace
 }  // namespace paodin::engine::promql
+
+namespace paodin::engine::promql {
+namespace {
+
+TEST(ParseMetricSelectorTest, ReturnsMatchersWithNameLast) {
+  absl::StatusOr<std::vector<Matcher>> m = ParseMetricSelector(R"(up{job="a",le!~"1.*"})");
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_EQ(m->size(), 3u);
+  EXPECT_EQ((*m)[0].ToString(), R"(job="a")");
+  EXPECT_EQ((*m)[2].ToString(), R"(__name__="up")");
+}
+
+TEST(ParseMetricSelectorTest, LeavesEmptyMatchingSelectorsToTheCaller) {
+  absl::StatusOr<std::vector<Matcher>> m = ParseMetricSelector(R"({a=""})");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->size(), 1u);
+}
+
+TEST(ParseMetricSelectorTest, RejectsAnythingButASelectorLikePrometheus) {
+  // Messages checked against Prometheus 2.42's /api/v1/series?match[]=...
+  const std::pair<const char*, const char*> cases[] = {
+      {"up[5m]", "1:3: parse error: unexpected \"[\""},
+      {"1", "1:1: parse error: unexpected number \"1\""},
+      {"sum(up)", "1:4: parse error: unexpected \"(\""},
+      {"up{", "1:4: parse error: unexpected end of input inside braces"},
+      {"up offset 5m", "1:4: parse error: unexpected <offset>"},
+      {"-up", "1:1: parse error: unexpected <op:->"},
+      {"(up)", "1:1: parse error: unexpected \"(\""},
+      {"foo bar", "1:5: parse error: unexpected identifier \"bar\""},
+      {"", "1:1: parse error: unexpected end of input"},
+  };
+  for (const auto& [input, want] : cases) {
+    absl::StatusOr<std::vector<Matcher>> m = ParseMetricSelector(input);
+    ASSERT_FALSE(m.ok()) << input;
+    EXPECT_EQ(m.status().message(), want) << input;
+  }
+}
+
+}  // namespace
+}  // namespace paodin::engine::promql

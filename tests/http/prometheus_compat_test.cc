@@ -288,7 +288,7 @@ TEST_F(PrometheusCompatTest, QueryParseErrorsAreIdentical) {
 // Known gap: match[] goes through the full PromQL parser (http/selector.h), not a dedicated
 // ParseMetricSelector, so a non-selector expression gets a different message. Enable once the
 // parser offers that entry point.
-TEST_F(PrometheusCompatTest, DISABLED_SelectorParseErrorsAreIdentical) {
+TEST_F(PrometheusCompatTest, SelectorParseErrorsAreIdentical) {
   const Case cases[] = {
       {"GET", "/api/v1/series?match[]=up[5m]", ""},
       {"GET", "/api/v1/series?match[]=1", ""},
