@@ -171,7 +171,7 @@ class Planner {
       hints.step_ms = query_.step;
       hints.range_ms = ms->range_ms;
       ApplyHints(hints);
-      PAODIN_ASSIGN_OR_RETURN(src.samples, LoadSelector(*ctx_, vs, ms->range_ms, range, hints));
+      PAODIN_ASSIGN_OR_RETURN(src.streams, OpenSelector(*ctx_, vs, /*drop_stale=*/true, hints));
       return src;
     }
     if (const auto* sq = e->As<promql::Subquery>()) {
@@ -186,7 +186,8 @@ class Planner {
         return src;  // no inner steps
       }
       PAODIN_ASSIGN_OR_RETURN(OperatorPtr op, Plan(sq->expr, inner));
-      PAODIN_ASSIGN_OR_RETURN(src.samples, Materialize(*op, *ctx_, inner));
+      PAODIN_ASSIGN_OR_RETURN(SeriesSamples samples, Materialize(*op, *ctx_, inner));
+      src.streams = StreamsFromSamples(std::move(samples));
       return src;
     }
     return absl::InvalidArgumentError("expected a range vector");
@@ -239,7 +240,7 @@ class Planner {
     hints.end_ms = ref_max;
     hints.step_ms = query_.step;
     ApplyHints(hints);
-    PAODIN_ASSIGN_OR_RETURN(SeriesSamples s, LoadSelector(*ctx_, vs, 0, range, hints));
+    PAODIN_ASSIGN_OR_RETURN(SeriesStreams s, OpenSelector(*ctx_, vs, /*drop_stale=*/false, hints));
     return MakeVectorSelectorOp(ctx_, std::move(s), vs.offset_ms, has_at, at, range, timestamps);
   }
 
@@ -471,15 +472,17 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
     result.type = ResultType::kMatrix;
     int64_t maxt = (src.has_at ? src.at_ms : start_ms) - src.offset_ms;
     int64_t mint = maxt - src.range_ms;
-    const exec::SeriesSamples& s = src.samples;
+    exec::SeriesStreams& s = src.streams;
     for (size_t i = 0; i < s.NumSeries(); ++i) {
+      PAODIN_RETURN_IF_ERROR(s.FillUntil(i, maxt, ctx));
+      const exec::SampleBuffer& b = s.bufs[i];
       ResultSeries rs;
       rs.labels = s.labels[i];
-      for (size_t k = s.offsets[i]; k < s.offsets[i + 1]; ++k) {
-        if (s.ts[k] < mint || s.ts[k] > maxt)
+      for (size_t k = 0; k < b.ts.size(); ++k) {
+        if (b.ts[k] < mint || b.ts[k] > maxt)
           continue;
-        rs.ts.push_back(s.ts[k]);
-        rs.vs.push_back(s.vs[k]);
+        rs.ts.push_back(b.ts[k]);
+        rs.vs.push_back(b.vs[k]);
       }
       if (!rs.ts.empty())
         result.series.push_back(std::move(rs));
@@ -552,7 +555,7 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
   }
   result.warnings = std::move(ctx.warnings);
   result.stats.samples_scanned = ctx.samples_scanned;
-  result.stats.peak_samples = ctx.samples_held;
+  result.stats.peak_samples = ctx.peak_samples;
   return result;
 }
 

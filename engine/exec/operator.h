@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -61,7 +62,7 @@ struct ExecContext {
   int64_t lookback_ms = 5 * 60 * 1000;
   int64_t default_eval_interval_ms = 60 * 1000;
   int64_t max_samples = 50'000'000;
-  // Samples held by selectors and materialized subqueries.
+  // Samples held right now by selector buffers, materialized subqueries and results.
   std::atomic<int64_t> samples_held{0};
   // Total samples read from the store.
   std::atomic<int64_t> samples_scanned{0};
@@ -78,8 +79,14 @@ struct ExecContext {
     return static_cast<size_t>(pool->size()) * 4;
   }
 
+  // The most samples held at once.
+  std::atomic<int64_t> peak_samples{0};
+
   // Accounts `n` more samples held; fails when above max_samples.
   absl::Status AddSamples(int64_t n);
+
+  // Accounts `n` samples released.
+  void ReleaseSamples(int64_t n) { samples_held.fetch_sub(n, std::memory_order_relaxed); }
 
   // Cancellation / timeout check (once per batch).
   absl::Status Check() const { return query_ctx.Done(); }
@@ -115,6 +122,38 @@ struct SeriesSamples {
 
   size_t NumSeries() const { return labels.size(); }
 };
+
+// The samples of one series as a sliding buffer: filled tile by tile from the store's iterator
+// (or given in full), consumed from the front as the evaluation walks forward.
+struct SampleBuffer {
+  // Null once exhausted, or when the samples were given in full.
+  std::unique_ptr<SampleIterator> it;
+  std::vector<int64_t> ts;
+  std::vector<double> vs;
+};
+
+// The series an operator reads, each with its sample buffer.
+struct SeriesStreams {
+  std::vector<Labels> labels;
+  std::vector<SampleBuffer> bufs;
+  // Samples outside [min_t, max_t] are skipped; stale markers too when drop_stale.
+  int64_t min_t = std::numeric_limits<int64_t>::min();
+  int64_t max_t = std::numeric_limits<int64_t>::max();
+  bool drop_stale = false;
+
+  size_t NumSeries() const { return labels.size(); }
+
+  // Pulls tiles into series j until its last buffered timestamp is after `t` or the iterator
+  // is exhausted. Safe to call concurrently for different series.
+  absl::Status FillUntil(size_t j, int64_t t, ExecContext& ctx);
+
+  // Drops series j's samples before index `keep_from` when that frees enough to be worth the
+  // move (amortized O(1) per sample); returns how many were dropped (indexes shift by that).
+  size_t Compact(size_t j, size_t keep_from, ExecContext& ctx);
+};
+
+// Streams over fully known samples (subquery results).
+SeriesStreams StreamsFromSamples(SeriesSamples samples);
 
 // Drains `op` (a vector or scalar operator) completely into per-series samples, one sample per
 // step where the series has a value.

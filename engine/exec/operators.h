@@ -15,7 +15,7 @@ namespace paodin::engine::exec {
 // Where a range function reads its windows from: a matrix selector (samples from the store) or
 // a subquery (samples from evaluating an inner expression at its own steps).
 struct RangeSource {
-  SeriesSamples samples;
+  SeriesStreams streams;
   int64_t range_ms = 0;
   int64_t offset_ms = 0;
   bool has_at = false;
@@ -24,11 +24,11 @@ struct RangeSource {
   Labels absent_labels;
 };
 
-// Loads the samples of `sel` for evaluation over `range` (a matrix selector when range_ms > 0;
-// stale markers are then dropped).
-absl::StatusOr<SeriesSamples> LoadSelector(ExecContext& ctx, const promql::VectorSelector& sel,
-                                           int64_t range_ms, const StepRange& range,
-                                           SelectHints hints);
+// Selects the series of `sel` (hints give the time range) and returns them with iterators
+// that are drained tile by tile during evaluation. Stale markers are dropped for matrix
+// selectors (`drop_stale`).
+absl::StatusOr<SeriesStreams> OpenSelector(ExecContext& ctx, const promql::VectorSelector& sel,
+                                           bool drop_stale, const SelectHints& hints);
 
 // The labels absent()/absent_over_time() give for a selector's equality matchers.
 Labels AbsentLabels(const promql::VectorSelector& sel);
@@ -41,7 +41,7 @@ OperatorPtr MakeConstantOp(double v, const StepRange& range);
 // time(): the step time in seconds.
 OperatorPtr MakeTimeOp(const StepRange& range);
 // An instant vector selector (value, or the sample's timestamp when `timestamps`).
-OperatorPtr MakeVectorSelectorOp(ExecContext* ctx, SeriesSamples samples, int64_t offset_ms,
+OperatorPtr MakeVectorSelectorOp(ExecContext* ctx, SeriesStreams streams, int64_t offset_ms,
                                  bool has_at, int64_t at_ms, const StepRange& range,
                                  bool timestamps);
 // A range function over windows of `source`; `args` are per-step scalar operators.
