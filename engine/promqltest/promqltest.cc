@@ -520,6 +520,9 @@ class Runner {
     bool ok = gap.ok();
     if (!ok)
       Fail(static_cast<int>(start) + 1, lines[i], std::string(gap.status().message()));
+    // As Prometheus: within one block, a later definition of the same series replaces the
+    // earlier one.
+    std::map<std::string, SeriesDesc> defs;
     while (i + 1 < lines.size() && !lines[i + 1].empty()) {
       ++i;
       absl::StatusOr<SeriesDesc> desc = ParseSeriesDesc(lines[i]);
@@ -527,12 +530,15 @@ class Runner {
         Fail(static_cast<int>(i) + 1, lines[i], std::string(desc.status().message()));
         continue;
       }
-      if (!ok)
-        continue;
+      defs[std::string(desc->labels.bytes())] = *std::move(desc);
+    }
+    if (!ok)
+      return i;
+    for (const auto& [key, desc] : defs) {
       int64_t t = 0;
-      for (const SequenceValue& v : desc->values) {
+      for (const SequenceValue& v : desc.values) {
         if (!v.omitted)
-          store_.Add(desc->labels, t, v.value);
+          store_.Add(desc.labels, t, v.value);
         t += *gap;
       }
     }
