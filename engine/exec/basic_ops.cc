@@ -1109,13 +1109,19 @@ absl::Status SeriesStreams::FillUntil(size_t j, int64_t t, ExecContext& ctx) {
     }
     ctx.samples_scanned.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
     size_t before = b.ts.size();
-    for (size_t i = 0; i < n; ++i) {
-      if (tile_ts[i] < min_t || tile_ts[i] > max_t)
-        continue;
-      if (drop_stale && IsStaleNaN(tile_vs[i]))
-        continue;
-      b.ts.push_back(tile_ts[i]);
-      b.vs.push_back(tile_vs[i]);
+    if (!drop_stale && tile_ts[0] >= min_t && tile_ts[n - 1] <= max_t) {
+      // The common case: the whole tile is in range.
+      b.ts.insert(b.ts.end(), tile_ts, tile_ts + n);
+      b.vs.insert(b.vs.end(), tile_vs, tile_vs + n);
+    } else {
+      for (size_t i = 0; i < n; ++i) {
+        if (tile_ts[i] < min_t || tile_ts[i] > max_t)
+          continue;
+        if (drop_stale && IsStaleNaN(tile_vs[i]))
+          continue;
+        b.ts.push_back(tile_ts[i]);
+        b.vs.push_back(tile_vs[i]);
+      }
     }
     PAODIN_RETURN_IF_ERROR(ctx.AddSamples(static_cast<int64_t>(b.ts.size() - before)));
   }

@@ -530,11 +530,32 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
         }
         continue;
       }
-      for (size_t k = 0; k < sv.size(); ++k) {
-        acc[sv.ids[k]].ts.push_back(sv.t);
-        acc[sv.ids[k]].vs.push_back(sv.vals[k]);
-      }
       points += sv.size();
+    }
+    if (!instant) {
+      // Transpose the batch into per-series points; with a pool, each task owns a range of
+      // series ids (so writes never race) and reads the whole batch.
+      const size_t ns = acc.size();
+      const size_t tasks = ctx.pool != nullptr && ns >= 256 ? ctx.pool->size() : 1;
+      auto transpose = [&](size_t task) {
+        const uint32_t lo = static_cast<uint32_t>(ns * task / tasks);
+        const uint32_t hi = static_cast<uint32_t>(ns * (task + 1) / tasks);
+        for (size_t i = 0; i < n; ++i) {
+          const exec::StepVector& sv = buf[i];
+          for (size_t k = 0; k < sv.size(); ++k) {
+            const uint32_t id = sv.ids[k];
+            if (id < lo || id >= hi)
+              continue;
+            acc[id].ts.push_back(sv.t);
+            acc[id].vs.push_back(sv.vals[k]);
+          }
+        }
+      };
+      if (tasks > 1) {
+        ctx.pool->Run(tasks, transpose);
+      } else {
+        transpose(0);
+      }
     }
     if (points > ctx.max_samples)
       return exec::TooManySamplesError();
