@@ -153,14 +153,16 @@ class VectorSelectorOp : public StepOp {
       status[k] =
           Shard(ns * k / shards, ns * (k + 1) / shards, std::span<StepVector>(so.data(), n));
     });
-    for (size_t k = 0; k < shards; ++k) {
+    for (size_t k = 0; k < shards; ++k)
       PAODIN_RETURN_IF_ERROR(status[k]);
-      for (size_t i = 0; i < n; ++i) {
+    // Concatenate the shards per step, steps in parallel.
+    ctx_->pool->Run(n, [&](size_t i) {
+      for (size_t k = 0; k < shards; ++k) {
         const StepVector& so = shard_out_[k][i];
         out[i].ids.insert(out[i].ids.end(), so.ids.begin(), so.ids.end());
         out[i].vals.insert(out[i].vals.end(), so.vals.begin(), so.vals.end());
       }
-    }
+    });
     return n;
   }
 
@@ -276,15 +278,17 @@ class RangeFunctionOp : public StepOp {
         status[k] = Shard(ns * k / shards, ns * (k + 1) / shards,
                           std::span<StepVector>(so.data(), n), shard_any_.data() + k * n);
       });
-      for (size_t k = 0; k < shards; ++k) {
+      for (size_t k = 0; k < shards; ++k)
         PAODIN_RETURN_IF_ERROR(status[k]);
-        for (size_t i = 0; i < n; ++i) {
+      // Concatenate the shards per step, steps in parallel.
+      ctx_->pool->Run(n, [&](size_t i) {
+        for (size_t k = 0; k < shards; ++k) {
           const StepVector& so = shard_out_[k][i];
           out[i].ids.insert(out[i].ids.end(), so.ids.begin(), so.ids.end());
           out[i].vals.insert(out[i].vals.end(), so.vals.begin(), so.vals.end());
           any_[i] |= shard_any_[k * n + i];
         }
-      }
+      });
     }
     if (id_ == FunctionId::kAbsentOverTime) {
       for (size_t i = 0; i < n; ++i) {

@@ -435,6 +435,7 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
       options_.default_eval_interval_ms > 0 ? options_.default_eval_interval_ms : 60000;
   ctx.max_samples = options_.max_samples;
   ctx.query_ctx.cancelled = opts.cancel;
+  ctx.parallel_min_series = std::max<int64_t>(1, options_.parallel_min_series);
   const int threads = opts.threads > 0 ? opts.threads : options_.threads;
   std::unique_ptr<exec::WorkerPool> pool;
   if (threads > 1) {
@@ -536,7 +537,10 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
       // Transpose the batch into per-series points; with a pool, each task owns a range of
       // series ids (so writes never race) and reads the whole batch.
       const size_t ns = acc.size();
-      const size_t tasks = ctx.pool != nullptr && ns >= 256 ? ctx.pool->size() : 1;
+      const size_t tasks =
+          ctx.pool != nullptr && static_cast<int64_t>(ns) >= ctx.parallel_min_series
+              ? ctx.pool->size()
+              : 1;
       auto transpose = [&](size_t task) {
         const uint32_t lo = static_cast<uint32_t>(ns * task / tasks);
         const uint32_t hi = static_cast<uint32_t>(ns * (task + 1) / tasks);

@@ -71,10 +71,12 @@ struct ExecContext {
   std::vector<std::string> warnings;
   // Threads for series shards (null: single-threaded).
   WorkerPool* pool = nullptr;
+  // Operators with fewer series stay on one thread.
+  int64_t parallel_min_series = 256;
 
   // How many shards to split `num_series` series into (1 when too few or no pool).
   size_t Shards(size_t num_series) const {
-    if (pool == nullptr || num_series < 256)
+    if (pool == nullptr || static_cast<int64_t>(num_series) < parallel_min_series)
       return 1;
     return static_cast<size_t>(pool->size()) * 4;
   }
