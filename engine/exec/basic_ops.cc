@@ -177,7 +177,7 @@ class VectorSelectorOp : public StepOp {
       const SampleBuffer& b = streams_.bufs[s];
       size_t c = cursor_[s];
       for (size_t i = 0; i < n; ++i) {
-        const int64_t ref = (has_at_ ? at_ : out[i].t) - offset_;
+        const int64_t ref = WrapSub(has_at_ ? at_ : out[i].t, offset_);
         PAODIN_RETURN_IF_ERROR(streams_.FillUntil(s, ref, *ctx_));
         if (has_at_)
           c = 0;  // pinned: same reference every step
@@ -187,7 +187,7 @@ class VectorSelectorOp : public StepOp {
         if (c == 0)
           continue;
         const size_t k = c - 1;
-        if (b.ts[k] < ref - lookback)
+        if (b.ts[k] < WrapSub(ref, lookback))
           continue;
         const double v = b.vs[k];
         if (IsStaleNaN(v))
@@ -324,8 +324,8 @@ class RangeFunctionOp : public StepOp {
       size_t lo = lo_[j], hi = hi_[j];
       for (size_t i = 0; i < n; ++i) {
         const int64_t t = out[i].t;
-        const int64_t maxt = (src_.has_at ? src_.at_ms : t) - src_.offset_ms;
-        const int64_t mint = maxt - src_.range_ms;
+        const int64_t maxt = WrapSub(src_.has_at ? src_.at_ms : t, src_.offset_ms);
+        const int64_t mint = WrapSub(maxt, src_.range_ms);
         PAODIN_RETURN_IF_ERROR(src_.streams.FillUntil(j, maxt, *ctx_));
         if (src_.has_at)
           lo = hi = 0;

@@ -89,7 +89,7 @@ bool IsLiteral(const Expr* e) {
 int64_t AlignUp(int64_t a, int64_t step) {
   int64_t r = step * (a / step);
   if (r < a)
-    r += step;
+    r = WrapAdd(r, step);
   return r;
 }
 
@@ -163,10 +163,10 @@ class Planner {
       src.offset_ms = vs.offset_ms;
       src.has_at = ResolveAt(vs.at, vs.at_ms, query_, &src.at_ms);
       src.absent_labels = AbsentLabels(vs);
-      int64_t ref_min = (src.has_at ? src.at_ms : range.start) - vs.offset_ms;
-      int64_t ref_max = (src.has_at ? src.at_ms : range.end) - vs.offset_ms;
+      int64_t ref_min = WrapSub(src.has_at ? src.at_ms : range.start, vs.offset_ms);
+      int64_t ref_max = WrapSub(src.has_at ? src.at_ms : range.end, vs.offset_ms);
       SelectHints hints;
-      hints.start_ms = ref_min - ms->range_ms;
+      hints.start_ms = WrapSub(ref_min, ms->range_ms);
       hints.end_ms = ref_max;
       hints.step_ms = query_.step;
       hints.range_ms = ms->range_ms;
@@ -179,9 +179,9 @@ class Planner {
       src.offset_ms = sq->offset_ms;
       src.has_at = ResolveAt(sq->at, sq->at_ms, query_, &src.at_ms);
       int64_t step = sq->step_ms > 0 ? sq->step_ms : ctx_->default_eval_interval_ms;
-      int64_t ref_min = (src.has_at ? src.at_ms : range.start) - sq->offset_ms;
-      int64_t ref_max = (src.has_at ? src.at_ms : range.end) - sq->offset_ms;
-      StepRange inner{AlignUp(ref_min - sq->range_ms, step), ref_max, step};
+      int64_t ref_min = WrapSub(src.has_at ? src.at_ms : range.start, sq->offset_ms);
+      int64_t ref_max = WrapSub(src.has_at ? src.at_ms : range.end, sq->offset_ms);
+      StepRange inner{AlignUp(WrapSub(ref_min, sq->range_ms), step), ref_max, step};
       if (inner.start > inner.end) {
         return src;  // no inner steps
       }
@@ -233,10 +233,10 @@ class Planner {
                                        bool timestamps) {
     int64_t at = 0;
     bool has_at = ResolveAt(vs.at, vs.at_ms, query_, &at);
-    int64_t ref_min = (has_at ? at : range.start) - vs.offset_ms;
-    int64_t ref_max = (has_at ? at : range.end) - vs.offset_ms;
+    int64_t ref_min = WrapSub(has_at ? at : range.start, vs.offset_ms);
+    int64_t ref_max = WrapSub(has_at ? at : range.end, vs.offset_ms);
     SelectHints hints;
-    hints.start_ms = ref_min - ctx_->lookback_ms;
+    hints.start_ms = WrapSub(ref_min, ctx_->lookback_ms);
     hints.end_ms = ref_max;
     hints.step_ms = query_.step;
     ApplyHints(hints);
@@ -471,8 +471,8 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
     }
     PAODIN_ASSIGN_OR_RETURN(exec::RangeSource src, planner.Source(root, range));
     result.type = ResultType::kMatrix;
-    int64_t maxt = (src.has_at ? src.at_ms : start_ms) - src.offset_ms;
-    int64_t mint = maxt - src.range_ms;
+    int64_t maxt = exec::WrapSub(src.has_at ? src.at_ms : start_ms, src.offset_ms);
+    int64_t mint = exec::WrapSub(maxt, src.range_ms);
     exec::SeriesStreams& s = src.streams;
     for (size_t i = 0; i < s.NumSeries(); ++i) {
       PAODIN_RETURN_IF_ERROR(s.FillUntil(i, maxt, ctx));

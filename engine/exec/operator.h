@@ -23,15 +23,36 @@
 
 namespace paodin::engine::exec {
 
+// Time arithmetic wraps around like Go's int64 (Prometheus' behaviour for extreme `@`/offset
+// values) instead of being undefined.
+inline int64_t WrapSub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+
+inline int64_t WrapAdd(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+
 // The evaluation times of an operator: start, start+step, ..., end (one step when step is 0).
 struct StepRange {
   int64_t start = 0;
   int64_t end = 0;
   int64_t step = 0;
 
-  int64_t NumSteps() const { return step == 0 ? 1 : (end - start) / step + 1; }
+  int64_t NumSteps() const {
+    if (step == 0)
+      return 1;
+    if (end < start)
+      return 0;
+    return static_cast<int64_t>((static_cast<uint64_t>(end) - static_cast<uint64_t>(start)) /
+                                static_cast<uint64_t>(step)) +
+           1;
+  }
 
-  int64_t At(int64_t i) const { return start + i * step; }
+  int64_t At(int64_t i) const {
+    return WrapAdd(start,
+                   static_cast<int64_t>(static_cast<uint64_t>(i) * static_cast<uint64_t>(step)));
+  }
 };
 
 // The values of one evaluation step: parallel arrays of series ids and values. The order of the
