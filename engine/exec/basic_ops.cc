@@ -1173,7 +1173,7 @@ absl::StatusOr<SeriesStreams> OpenSelector(ExecContext& ctx, const promql::Vecto
   }
   PAODIN_RETURN_IF_ERROR(set->status());
   for (std::string& w : set->warnings())
-    ctx.warnings.push_back(std::move(w));
+    ctx.AddWarning(std::move(w));
   return out;
 }
 
