@@ -42,13 +42,19 @@ void WorkerPool::RunTasks(Job& job) {
 
 void WorkerPool::Loop() {
   while (true) {
-    Job* job;
+    Job* job = nullptr;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      work_cv_.wait(lock, [&] { return stop_ || FindJob() != nullptr; });
+      // The job is chosen inside the predicate: claims happen outside the lock, so a second
+      // FindJob() could find nothing left.
+      work_cv_.wait(lock, [&] {
+        if (stop_)
+          return true;
+        job = FindJob();
+        return job != nullptr;
+      });
       if (stop_)
         return;
-      job = FindJob();
       ++job->active;
     }
     RunTasks(*job);
