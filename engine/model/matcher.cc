@@ -48,6 +48,19 @@ bool HasRegexMeta(std::string_view s) {
   return s.find_first_of("\\.+*?()|[]{}^$") != std::string_view::npos;
 }
 
+// RE2 accepts `\C` (any byte), Go's regexp does not: find it as Go would report it.
+bool HasAnyByteEscape(std::string_view re) {
+  for (size_t i = 0; i + 1 < re.size(); ++i) {
+    if (re[i] == '\\') {
+      if (re[i + 1] == 'C') {
+        return true;
+      }
+      ++i;  // skip the escaped character
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string_view MatchTypeString(MatchType type) {
@@ -67,6 +80,9 @@ std::string_view MatchTypeString(MatchType type) {
 absl::StatusOr<Matcher> Matcher::Make(MatchType type, std::string name, std::string value) {
   Matcher m(type, std::move(name), std::move(value));
   if (type == MatchType::kRegexMatch || type == MatchType::kRegexNoMatch) {
+    if (HasAnyByteEscape(m.value_)) {
+      return absl::InvalidArgumentError("error parsing regexp: invalid escape sequence: `\\C`");
+    }
     re2::RE2::Options options;
     options.set_log_errors(false);
     options.set_dot_nl(false);

@@ -54,6 +54,13 @@ TEST(MatcherTest, RejectsInvalidRegexWithGoStyleMessage) {
       << m.status();
 }
 
+TEST(MatcherTest, RejectsAnyByteEscapeLikeGo) {
+  EXPECT_THAT(Matcher::Make(MatchType::kRegexMatch, "l", "a\\Cb"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "error parsing regexp: invalid escape sequence: `\\C`"));
+  EXPECT_TRUE(Matcher::Make(MatchType::kRegexMatch, "l", "a\\\\Cb").ok());
+}
+
 TEST(MatcherTest, PrintsPrometheusForm) {
   EXPECT_EQ(Matcher::Make(MatchType::kRegexNoMatch, "job", "a\"b\n")->ToString(),
             "job!~\"a\\\"b\\n\"");

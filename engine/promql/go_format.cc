@@ -175,7 +175,7 @@ std::string GoUnicodeFormat(int32_t rune) {
   return out;
 }
 
-std::string GoQuoteString(std::string_view s) {
+std::string GoQuoteString(std::string_view s, bool escape_replacement_char) {
   std::string out = "\"";
   out.reserve(s.size() + 2);
   for (size_t i = 0; i < s.size();) {
@@ -183,6 +183,8 @@ std::string GoQuoteString(std::string_view s) {
     if (d.rune == 0xfffd && d.width == 1) {
       out.append("\\x");
       AppendHex(out, static_cast<unsigned char>(s[i]), 2);
+    } else if (d.rune == 0xfffd && escape_replacement_char) {
+      out.append("\\ufffd");
     } else {
       AppendQuotedRune(out, d.rune, '"');
     }

@@ -34,8 +34,10 @@ std::string GoQuoteRune(int32_t rune);
 // Go's %#U: "U+0071 'q'" (the character only when printable).
 std::string GoUnicodeFormat(int32_t rune);
 
-// Go's %q of a string (strconv.Quote).
-std::string GoQuoteString(std::string_view s);
+// Go's %q of a string (strconv.Quote). With `escape_replacement_char`, U+FFFD is written as
+// \ufffd (Go keeps it raw, but the PromQL lexer rejects a raw U+FFFD inside a string, so the
+// printer escapes it to keep print(parse(q)) parseable).
+std::string GoQuoteString(std::string_view s, bool escape_replacement_char = false);
 
 // Go's %.Nq: quotes the first `max_runes` runes of `s`.
 std::string GoQuotePrefix(std::string_view s, size_t max_runes);

@@ -130,13 +130,22 @@ std::string DescribeToken(const Token& token) {
 }
 
 int32_t Lexer::NextRune() {
+  if (pos_ < input_.size() && static_cast<unsigned char>(input_[pos_]) < 0x80) {
+    width_ = 1;
+    return static_cast<unsigned char>(input_[pos_++]);
+  }
   DecodedRune d = DecodeRune(input_, pos_);
   width_ = static_cast<size_t>(d.width);
   pos_ += width_;
   return d.rune;
 }
 
-int32_t Lexer::PeekRune() { return DecodeRune(input_, pos_).rune; }
+int32_t Lexer::PeekRune() {
+  if (pos_ < input_.size() && static_cast<unsigned char>(input_[pos_]) < 0x80) {
+    return static_cast<unsigned char>(input_[pos_]);
+  }
+  return DecodeRune(input_, pos_).rune;
+}
 
 bool Lexer::Accept(std::string_view valid) {
   int32_t r = NextRune();

@@ -1081,8 +1081,40 @@ class Parser {
                                   std::to_string(options_.max_depth));
         return false;
       }
-      for (const Expr* c : Children(*e))
-        stack.emplace_back(c, d + 1);
+      auto push = [&stack, depth = d](const Expr* c) {
+        if (c != nullptr) {
+          stack.emplace_back(c, depth + 1);
+        }
+      };
+      switch (e->kind) {
+        case ExprKind::kMatrixSelector:
+          push(e->As<MatrixSelector>()->vector);
+          break;
+        case ExprKind::kSubquery:
+          push(e->As<Subquery>()->expr);
+          break;
+        case ExprKind::kParen:
+          push(e->As<Paren>()->expr);
+          break;
+        case ExprKind::kUnary:
+          push(e->As<Unary>()->expr);
+          break;
+        case ExprKind::kBinary:
+          push(e->As<Binary>()->lhs);
+          push(e->As<Binary>()->rhs);
+          break;
+        case ExprKind::kAggregate:
+          push(e->As<Aggregate>()->param);
+          push(e->As<Aggregate>()->expr);
+          break;
+        case ExprKind::kCall:
+          for (const Expr* a : e->As<Call>()->args) {
+            push(a);
+          }
+          break;
+        default:
+          break;
+      }
     }
     return true;
   }
@@ -1109,10 +1141,16 @@ class Parser {
     return i;
   }
 
+  // Returns the type of `e`, computed from its children's so that checking stays linear.
   ValueType Check(Expr* e) {
-    if (failed_)
+    if (failed_) {
       return ValueType::kNone;
-    ValueType type = e->type();
+    }
+    ValueType type = ValueType::kNone;
+    if (e->kind != ExprKind::kBinary && e->kind != ExprKind::kParen &&
+        e->kind != ExprKind::kUnary) {
+      type = e->type();
+    }
     switch (e->kind) {
       case ExprKind::kAggregate: {
         auto* a = e->As<Aggregate>();
@@ -1130,6 +1168,8 @@ class Parser {
         auto* b = e->As<Binary>();
         ValueType lt = Check(b->lhs);
         ValueType rt = Check(b->rhs);
+        type = lt == ValueType::kScalar && rt == ValueType::kScalar ? ValueType::kScalar
+                                                                    : ValueType::kVector;
         if (failed_)
           break;
         if (b->return_bool && !IsComparisonOp(b->op)) {
@@ -1225,10 +1265,11 @@ class Parser {
         break;
       }
       case ExprKind::kParen:
-        Check(e->As<Paren>()->expr);
+        type = Check(e->As<Paren>()->expr);
         break;
       case ExprKind::kUnary: {
         ValueType t = Check(e->As<Unary>()->expr);
+        type = t;
         if (failed_)
           break;
         if (t != ValueType::kScalar && t != ValueType::kVector) {

@@ -1,6 +1,7 @@
 #include "engine/promql/printer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
@@ -55,7 +56,7 @@ void AppendSelector(std::string& out, const VectorSelector& vs) {
     }
     std::string s = m.name();
     s.append(MatchTypeString(m.type()));
-    s.append(GoQuoteString(m.value()));
+    s.append(GoQuoteString(m.value(), /*escape_replacement_char=*/true));
     matchers.push_back(std::move(s));
   }
   if (!matchers.empty()) {
@@ -93,7 +94,7 @@ void AppendExpr(std::string& out, const Expr& e) {
       out.append(GoFormatFloat(e.As<NumberLiteral>()->value));
       return;
     case ExprKind::kStringLiteral:
-      out.append(GoQuoteString(e.As<StringLiteral>()->value));
+      out.append(GoQuoteString(e.As<StringLiteral>()->value, /*escape_replacement_char=*/true));
       return;
     case ExprKind::kVectorSelector: {
       const auto* vs = e.As<VectorSelector>();
@@ -133,7 +134,13 @@ void AppendExpr(std::string& out, const Expr& e) {
       return;
     case ExprKind::kBinary: {
       const auto* b = e.As<Binary>();
-      AppendExpr(out, *b->lhs);
+      const auto* lit = b->lhs->As<NumberLiteral>();
+      if (b->op == BinaryOp::kPow && lit != nullptr && std::isinf(lit->value) && lit->value > 0) {
+        // Prometheus prints "+Inf ^ x", which parses back as +(Inf ^ x); "Inf" keeps the tree.
+        out.append("Inf");
+      } else {
+        AppendExpr(out, *b->lhs);
+      }
       out.push_back(' ');
       out.append(BinaryOpString(b->op));
       if (b->return_bool)

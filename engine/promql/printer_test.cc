@@ -47,6 +47,11 @@ TEST(PrinterTest, PrintsCanonicalForms) {
       {"-(1)", "-(1)"},
       {"+x", "+x"},
       {"{__name__=\"foo\"}", R"({__name__="foo"})"},
+      {R"(foo{a="\ufffd"})", R"(foo{a="\ufffd"})"},
+      {R"("\xff")", R"("\xff")"},
+      {"Inf ^ 2", "Inf ^ 2"},
+      {"+Inf ^ 2", "+Inf ^ 2"},
+      {"Inf + 2", "+Inf + 2"},
   };
 
   for (const Case& c : cases) {
