@@ -12,8 +12,11 @@ namespace paodin::cmd {
 
 namespace {
 
-int RunPromqlTest(const std::vector<std::string>& files) {
+int RunPromqlTest(const std::vector<std::string>& files, int threads) {
   engine::promqltest::RunOptions options;
+  options.engine.threads = threads;
+  if (threads > 1)
+    options.engine.parallel_min_series = 1;  // exercise the parallel paths
   engine::promqltest::RunStats total;
   bool io_error = false;
   for (const std::string& f : files) {
@@ -41,8 +44,14 @@ void AddPromqlTestCommand(CLI::App& app, RunFn& run) {
   auto files = std::make_shared<std::vector<std::string>>();
   CLI::App* sub = app.add_subcommand(
       "promqltest", "Run PromQL test scripts (load / eval / eval_fail / eval_ordered)");
+  auto threads = std::make_shared<int>(1);
   sub->add_option("files", *files, "Test script files")->required();
-  sub->callback([&run, files] { run = [files] { return RunPromqlTest(*files); }; });
+  sub->add_option("--threads", *threads,
+                  "Threads per query; above 1 every operator runs its parallel path")
+      ->default_val(1);
+  sub->callback([&run, files, threads] {
+    run = [files, threads] { return RunPromqlTest(*files, *threads); };
+  });
 }
 
 }  // namespace paodin::cmd

@@ -127,15 +127,20 @@ class AggregateOperator : public Operator {
     for (const Labels& l : *in)
       group_of_.push_back(groups.Intern(GroupLabels(l)));
     num_groups_ = groups.labels().size();
-    if (op_ == AggregateOp::kTopk || op_ == AggregateOp::kBottomk) {
-      series_ = *in;
-      heaps_.resize(num_groups_);
-    } else {
-      series_ = groups.Take();
-      values_.resize(num_groups_);
+    const bool k_op = op_ == AggregateOp::kTopk || op_ == AggregateOp::kBottomk;
+    series_ = k_op ? *in : groups.Take();
+    // One scratch per task: steps of a batch are aggregated in parallel (each step's inputs are
+    // folded in input order, so results are identical to a serial run).
+    scratch_.resize(ctx_->pool != nullptr ? ctx_->pool->size() : 1);
+    for (Scratch& sc : scratch_) {
+      if (k_op) {
+        sc.heaps.resize(num_groups_);
+      } else {
+        sc.values.resize(num_groups_);
+      }
+      sc.stamp.assign(num_groups_, -1);
+      sc.acc.resize(num_groups_);
     }
-    stamp_.assign(num_groups_, -1);
-    acc_.resize(num_groups_);
     return &series_;
   }
 
@@ -159,10 +164,28 @@ class AggregateOperator : public Operator {
     PAODIN_RETURN_IF_ERROR(Pull(in_.get(), in_buf_, n));
     if (param_ != nullptr)
       PAODIN_RETURN_IF_ERROR(Pull(param_.get(), param_buf_, n));
-    for (size_t i = 0; i < n; ++i) {
-      double param = param_ != nullptr && param_buf_[i].size() > 0 ? param_buf_[i].vals[0] : kNaN;
-      PAODIN_RETURN_IF_ERROR(Step(in_buf_[i], param, next_step_ + i, out[i]));
+    size_t entries = 0;
+    for (size_t i = 0; i < n; ++i)
+      entries += in_buf_[i].size();
+    const size_t tasks = static_cast<int64_t>(entries) >= ctx_->parallel_min_series * 32
+                             ? std::min(scratch_.size(), n)
+                             : 1;
+    std::vector<absl::Status> status(tasks);
+    auto run = [&](size_t k) {
+      for (size_t i = n * k / tasks; i < n * (k + 1) / tasks; ++i) {
+        double param = param_ != nullptr && param_buf_[i].size() > 0 ? param_buf_[i].vals[0] : kNaN;
+        status[k] = Step(in_buf_[i], param, next_step_ + i, out[i], scratch_[k]);
+        if (!status[k].ok())
+          return;
+      }
+    };
+    if (tasks > 1) {
+      ctx_->pool->Run(tasks, run);
+    } else {
+      run(0);
     }
+    for (const absl::Status& st : status)
+      PAODIN_RETURN_IF_ERROR(st);
     next_step_ += n;
     return n;
   }
@@ -172,6 +195,15 @@ class AggregateOperator : public Operator {
     double value;
     double mean;
     double count;
+  };
+
+  // Per-task aggregation state, indexed by group.
+  struct Scratch {
+    std::vector<int64_t> stamp;
+    std::vector<uint32_t> touched;
+    std::vector<Acc> acc;
+    std::vector<std::vector<double>> values;
+    std::vector<std::vector<HeapItem>> heaps;
   };
 
   static absl::Status Pull(Operator* op, std::vector<StepVector>& buf, size_t n) {
@@ -195,8 +227,9 @@ class AggregateOperator : public Operator {
     return b.Build();
   }
 
-  absl::Status Step(const StepVector& sv, double param, int64_t step, StepVector& out) {
-    touched_.clear();
+  absl::Status Step(const StepVector& sv, double param, int64_t step, StepVector& out,
+                    Scratch& sc) {
+    sc.touched.clear();
     if (op_ == AggregateOp::kTopk || op_ == AggregateOp::kBottomk) {
       if (!(param <= 9223372036854775807.0 && param >= -9223372036854775808.0)) {
         return absl::FailedPreconditionError(
@@ -211,10 +244,10 @@ class AggregateOperator : public Operator {
       for (size_t e = 0; e < sv.size(); ++e) {
         uint32_t g = group_of_[sv.ids[e]];
         double v = sv.vals[e];
-        std::vector<HeapItem>& h = heaps_[g];
-        if (stamp_[g] != step) {
-          stamp_[g] = step;
-          touched_.push_back(g);
+        std::vector<HeapItem>& h = sc.heaps[g];
+        if (sc.stamp[g] != step) {
+          sc.stamp[g] = step;
+          sc.touched.push_back(g);
           h.clear();
           h.push_back({v, sv.ids[e]});
           continue;
@@ -229,9 +262,9 @@ class AggregateOperator : public Operator {
             HeapFix(h, 0, less);
         }
       }
-      for (uint32_t g : touched_) {
-        SortReverse(heaps_[g], less);
-        for (const HeapItem& it : heaps_[g])
+      for (uint32_t g : sc.touched) {
+        SortReverse(sc.heaps[g], less);
+        for (const HeapItem& it : sc.heaps[g])
           out.Push(it.id, it.v);
       }
       return absl::OkStatus();
@@ -239,10 +272,10 @@ class AggregateOperator : public Operator {
     for (size_t e = 0; e < sv.size(); ++e) {
       uint32_t g = group_of_[sv.ids[e]];
       double v = sv.vals[e];
-      Acc& a = acc_[g];
-      if (stamp_[g] != step) {
-        stamp_[g] = step;
-        touched_.push_back(g);
+      Acc& a = sc.acc[g];
+      if (sc.stamp[g] != step) {
+        sc.stamp[g] = step;
+        sc.touched.push_back(g);
         a.value = v;
         a.mean = v;
         a.count = 1;
@@ -251,8 +284,8 @@ class AggregateOperator : public Operator {
         if (op_ == AggregateOp::kGroup)
           a.value = 1;
         if (op_ == AggregateOp::kQuantile) {
-          values_[g].clear();
-          values_[g].push_back(v);
+          sc.values[g].clear();
+          sc.values[g].push_back(v);
         }
         continue;
       }
@@ -292,14 +325,14 @@ class AggregateOperator : public Operator {
           break;
         }
         case AggregateOp::kQuantile:
-          values_[g].push_back(v);
+          sc.values[g].push_back(v);
           break;
         default:
           break;
       }
     }
-    for (uint32_t g : touched_) {
-      Acc& a = acc_[g];
+    for (uint32_t g : sc.touched) {
+      Acc& a = sc.acc[g];
       double r = a.value;
       switch (op_) {
         case AggregateOp::kAvg:
@@ -315,7 +348,7 @@ class AggregateOperator : public Operator {
           r = std::sqrt(a.value / a.count);
           break;
         case AggregateOp::kQuantile:
-          r = Quantile(param, values_[g]);
+          r = Quantile(param, sc.values[g]);
           break;
         default:
           break;
@@ -394,11 +427,7 @@ class AggregateOperator : public Operator {
   std::vector<Labels> series_;
   std::vector<uint32_t> group_of_;
   size_t num_groups_ = 0;
-  std::vector<int64_t> stamp_;
-  std::vector<uint32_t> touched_;
-  std::vector<Acc> acc_;
-  std::vector<std::vector<double>> values_;
-  std::vector<std::vector<HeapItem>> heaps_;
+  std::vector<Scratch> scratch_;
   std::vector<StepVector> in_buf_, param_buf_;
   std::vector<StepVector> cv_steps_;
 };

@@ -111,21 +111,20 @@ class TimeOp : public StepOp {
 // ---------------------------------------------------------------------------------------------
 class VectorSelectorOp : public StepOp {
  public:
-  VectorSelectorOp(ExecContext* ctx, SeriesSamples samples, int64_t offset_ms, bool has_at,
+  VectorSelectorOp(ExecContext* ctx, SeriesStreams streams, int64_t offset_ms, bool has_at,
                    int64_t at_ms, const StepRange& range, bool timestamps)
       : StepOp(ctx, range),
-        s_(std::move(samples)),
+        streams_(std::move(streams)),
         offset_(offset_ms),
         has_at_(has_at),
         at_(at_ms),
         timestamps_(timestamps) {
-    cursor_.assign(s_.NumSeries(), 0);
-    for (size_t i = 0; i < s_.NumSeries(); ++i)
-      cursor_[i] = s_.offsets[i];
-    series_ = timestamps ? std::vector<Labels>() : s_.labels;
+    cursor_.assign(streams_.NumSeries(), 0);
     if (timestamps) {
-      for (const Labels& l : s_.labels)
+      for (const Labels& l : streams_.labels)
         series_.push_back(l.DropMetricName());
+    } else {
+      series_ = streams_.labels;
     }
   }
 
@@ -136,65 +135,76 @@ class VectorSelectorOp : public StepOp {
     size_t n = BeginBatch(out);
     if (n == 0)
       return 0;
-    const size_t ns = s_.NumSeries();
+    const size_t ns = streams_.NumSeries();
     const size_t shards = ctx_->Shards(ns);
     if (shards <= 1) {
-      Shard(0, ns, out.subspan(0, n));
+      PAODIN_RETURN_IF_ERROR(Shard(0, ns, out.subspan(0, n)));
       return n;
     }
     if (shard_out_.size() < shards)
       shard_out_.resize(shards);
+    std::vector<absl::Status> status(shards);
     ctx_->pool->Run(shards, [&](size_t k) {
       std::vector<StepVector>& so = shard_out_[k];
       if (so.size() < n)
         so.resize(n);
       for (size_t i = 0; i < n; ++i)
         so[i].Reset(out[i].t);
-      Shard(ns * k / shards, ns * (k + 1) / shards, std::span<StepVector>(so.data(), n));
+      status[k] =
+          Shard(ns * k / shards, ns * (k + 1) / shards, std::span<StepVector>(so.data(), n));
     });
-    for (size_t k = 0; k < shards; ++k) {
-      for (size_t i = 0; i < n; ++i) {
+    for (size_t k = 0; k < shards; ++k)
+      PAODIN_RETURN_IF_ERROR(status[k]);
+    // Concatenate the shards per step, steps in parallel.
+    ctx_->pool->Run(n, [&](size_t i) {
+      for (size_t k = 0; k < shards; ++k) {
         const StepVector& so = shard_out_[k][i];
         out[i].ids.insert(out[i].ids.end(), so.ids.begin(), so.ids.end());
         out[i].vals.insert(out[i].vals.end(), so.vals.begin(), so.vals.end());
       }
-    }
+    });
     return n;
   }
 
  private:
-  // Series [j0, j1) at every step of the batch, series-major: each series' cursor walks
-  // forward once. Entries of a step come out in increasing id order.
-  void Shard(size_t j0, size_t j1, std::span<StepVector> out) {
+  // Series [j0, j1) at every step of the batch, series-major: each series' buffer is filled
+  // tile by tile and its cursor walks forward once. Entries of a step come out in increasing
+  // id order.
+  absl::Status Shard(size_t j0, size_t j1, std::span<StepVector> out) {
     const int64_t lookback = ctx_->lookback_ms;
     const size_t n = out.size();
     for (size_t s = j0; s < j1; ++s) {
-      const size_t end = s_.offsets[s + 1];
-      const size_t begin = s_.offsets[s];
+      const SampleBuffer& b = streams_.bufs[s];
       size_t c = cursor_[s];
       for (size_t i = 0; i < n; ++i) {
-        const int64_t ref = (has_at_ ? at_ : out[i].t) - offset_;
+        const int64_t ref = WrapSub(has_at_ ? at_ : out[i].t, offset_);
+        PAODIN_RETURN_IF_ERROR(streams_.FillUntil(s, ref, *ctx_));
         if (has_at_)
-          c = begin;  // pinned: same reference every step
-        while (c < end && s_.ts[c] <= ref)
+          c = 0;  // pinned: same reference every step
+        const size_t end = b.ts.size();
+        while (c < end && b.ts[c] <= ref)
           ++c;
-        if (c == begin)
+        if (c == 0)
           continue;
         const size_t k = c - 1;
-        if (s_.ts[k] < ref - lookback)
+        if (b.ts[k] < WrapSub(ref, lookback))
           continue;
-        const double v = s_.vs[k];
+        const double v = b.vs[k];
         if (IsStaleNaN(v))
           continue;
         out[i].Push(static_cast<uint32_t>(s),
-                    timestamps_ ? static_cast<double>(s_.ts[k]) / 1000 : v);
+                    timestamps_ ? static_cast<double>(b.ts[k]) / 1000 : v);
       }
+      // Only the last sample at or before the reference time can still be needed.
+      if (!has_at_ && c > 1)
+        c -= streams_.Compact(s, c - 1, *ctx_);
       cursor_[s] = c;
     }
+    return absl::OkStatus();
   }
 
   std::vector<std::vector<StepVector>> shard_out_;
-  SeriesSamples s_;
+  SeriesStreams streams_;
   int64_t offset_;
   bool has_at_;
   int64_t at_;
@@ -218,18 +228,16 @@ class RangeFunctionOp : public StepOp {
     inited_ = true;
     for (auto& a : args_)
       PAODIN_RETURN_IF_ERROR(a.Series().status());
-    size_t ns = src_.samples.NumSeries();
-    lo_.resize(ns);
-    hi_.resize(ns);
-    for (size_t i = 0; i < ns; ++i)
-      lo_[i] = hi_[i] = src_.samples.offsets[i];
+    size_t ns = src_.streams.NumSeries();
+    lo_.assign(ns, 0);
+    hi_.assign(ns, 0);
     had_output_.assign(ns, 0);
     if (id_ == FunctionId::kAbsentOverTime) {
       series_.push_back(src_.absent_labels);
       return &series_;
     }
     for (size_t i = 0; i < ns; ++i) {
-      const Labels& l = src_.samples.labels[i];
+      const Labels& l = src_.streams.labels[i];
       out_id_.push_back(index_.Intern(id_ == FunctionId::kLastOverTime ? l : l.DropMetricName()));
     }
     series_ = index_.labels();
@@ -249,7 +257,7 @@ class RangeFunctionOp : public StepOp {
         argv_[i * kMaxArgs + a] = args_[a].Scalar(i);
       }
     }
-    const size_t ns = src_.samples.NumSeries();
+    const size_t ns = src_.streams.NumSeries();
     const size_t shards = ctx_->Shards(ns);
     any_.assign(n, 0);
     if (shards <= 1) {
@@ -270,15 +278,17 @@ class RangeFunctionOp : public StepOp {
         status[k] = Shard(ns * k / shards, ns * (k + 1) / shards,
                           std::span<StepVector>(so.data(), n), shard_any_.data() + k * n);
       });
-      for (size_t k = 0; k < shards; ++k) {
+      for (size_t k = 0; k < shards; ++k)
         PAODIN_RETURN_IF_ERROR(status[k]);
-        for (size_t i = 0; i < n; ++i) {
+      // Concatenate the shards per step, steps in parallel.
+      ctx_->pool->Run(n, [&](size_t i) {
+        for (size_t k = 0; k < shards; ++k) {
           const StepVector& so = shard_out_[k][i];
           out[i].ids.insert(out[i].ids.end(), so.ids.begin(), so.ids.end());
           out[i].vals.insert(out[i].vals.end(), so.vals.begin(), so.vals.end());
           any_[i] |= shard_any_[k * n + i];
         }
-      }
+      });
     }
     if (id_ == FunctionId::kAbsentOverTime) {
       for (size_t i = 0; i < n; ++i) {
@@ -307,31 +317,32 @@ class RangeFunctionOp : public StepOp {
   // Evaluates series [j0, j1) at every step of the batch, series-major for locality; each
   // series' window bounds only move forward.
   absl::Status Shard(size_t j0, size_t j1, std::span<StepVector> out, char* any) {
-    const SeriesSamples& s = src_.samples;
     const size_t n = out.size();
     const size_t nargs = std::min(args_.size(), kMaxArgs);
     for (size_t j = j0; j < j1; ++j) {
-      const size_t begin = s.offsets[j], end = s.offsets[j + 1];
+      const SampleBuffer& b = src_.streams.bufs[j];
       size_t lo = lo_[j], hi = hi_[j];
       for (size_t i = 0; i < n; ++i) {
         const int64_t t = out[i].t;
-        const int64_t maxt = (src_.has_at ? src_.at_ms : t) - src_.offset_ms;
-        const int64_t mint = maxt - src_.range_ms;
+        const int64_t maxt = WrapSub(src_.has_at ? src_.at_ms : t, src_.offset_ms);
+        const int64_t mint = WrapSub(maxt, src_.range_ms);
+        PAODIN_RETURN_IF_ERROR(src_.streams.FillUntil(j, maxt, *ctx_));
         if (src_.has_at)
-          lo = hi = begin;
-        while (lo < end && s.ts[lo] < mint)
+          lo = hi = 0;
+        const size_t end = b.ts.size();
+        while (lo < end && b.ts[lo] < mint)
           ++lo;
         if (hi < lo)
           hi = lo;
-        while (hi < end && s.ts[hi] <= maxt)
+        while (hi < end && b.ts[hi] <= maxt)
           ++hi;
         if (hi == lo)
           continue;
         any[i] = 1;
         if (id_ == FunctionId::kAbsentOverTime)
           continue;
-        Window w{.ts = std::span<const int64_t>(s.ts.data() + lo, hi - lo),
-                 .vs = std::span<const double>(s.vs.data() + lo, hi - lo),
+        Window w{.ts = std::span<const int64_t>(b.ts.data() + lo, hi - lo),
+                 .vs = std::span<const double>(b.vs.data() + lo, hi - lo),
                  .range_end = maxt,
                  .range_ms = src_.range_ms,
                  .eval_ts = t};
@@ -342,6 +353,12 @@ class RangeFunctionOp : public StepOp {
           continue;
         had_output_[j] = 1;
         out[i].Push(out_id_[j], *v);
+      }
+      // Samples before the window start are never needed again (windows only move forward).
+      if (!src_.has_at && lo > 0) {
+        size_t dropped = src_.streams.Compact(j, lo, *ctx_);
+        lo -= dropped;
+        hi -= dropped;
       }
       lo_[j] = lo;
       hi_[j] = hi;
@@ -1005,6 +1022,9 @@ class StepInvariantOp : public StepOp {
 
 absl::Status ExecContext::AddSamples(int64_t n) {
   int64_t now = samples_held.fetch_add(n) + n;
+  int64_t peak = peak_samples.load(std::memory_order_relaxed);
+  while (now > peak && !peak_samples.compare_exchange_weak(peak, now)) {
+  }
   if (now > max_samples)
     return TooManySamplesError();
   return absl::OkStatus();
@@ -1081,95 +1101,84 @@ bool ResolveAt(promql::AtModifier at, int64_t at_ms, const StepRange& query, int
   return false;
 }
 
-namespace {
-
-// Drains the iterators of series [j0, j1) into `out` (empty series are skipped).
-absl::Status DrainSeries(std::vector<Labels>& labels,
-                         std::vector<std::unique_ptr<SampleIterator>>& iters, size_t j0, size_t j1,
-                         const SelectHints& hints, bool drop_stale, SeriesSamples& out,
-                         int64_t& scanned) {
-  std::vector<int64_t> tbuf(256);
-  std::vector<double> vbuf(256);
-  for (size_t j = j0; j < j1; ++j) {
-    size_t before = out.ts.size();
-    while (true) {
-      PAODIN_ASSIGN_OR_RETURN(size_t n, iters[j]->Next(tbuf, vbuf));
-      if (n == 0)
-        break;
-      scanned += n;
+absl::Status SeriesStreams::FillUntil(size_t j, int64_t t, ExecContext& ctx) {
+  SampleBuffer& b = bufs[j];
+  int64_t tile_ts[256];
+  double tile_vs[256];
+  while (b.it != nullptr && (b.ts.empty() || b.ts.back() <= t)) {
+    PAODIN_ASSIGN_OR_RETURN(size_t n, b.it->Next(tile_ts, tile_vs));
+    if (n == 0) {
+      b.it.reset();
+      break;
+    }
+    ctx.samples_scanned.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
+    size_t before = b.ts.size();
+    bool clean = tile_ts[0] >= min_t && tile_ts[n - 1] <= max_t;
+    if (clean && drop_stale) {
+      for (size_t i = 0; i < n; ++i)
+        clean &= !IsStaleNaN(tile_vs[i]);
+    }
+    if (clean) {
+      // The common case: the whole tile is in range and has no marker to drop.
+      b.ts.insert(b.ts.end(), tile_ts, tile_ts + n);
+      b.vs.insert(b.vs.end(), tile_vs, tile_vs + n);
+    } else {
       for (size_t i = 0; i < n; ++i) {
-        if (tbuf[i] < hints.start_ms || tbuf[i] > hints.end_ms)
+        if (tile_ts[i] < min_t || tile_ts[i] > max_t)
           continue;
-        if (drop_stale && IsStaleNaN(vbuf[i]))
+        if (drop_stale && IsStaleNaN(tile_vs[i]))
           continue;
-        out.ts.push_back(tbuf[i]);
-        out.vs.push_back(vbuf[i]);
+        b.ts.push_back(tile_ts[i]);
+        b.vs.push_back(tile_vs[i]);
       }
     }
-    iters[j].reset();
-    if (out.ts.size() == before)
-      continue;
-    out.labels.push_back(std::move(labels[j]));
-    out.offsets.push_back(out.ts.size());
+    PAODIN_RETURN_IF_ERROR(ctx.AddSamples(static_cast<int64_t>(b.ts.size() - before)));
   }
   return absl::OkStatus();
 }
 
-}  // namespace
+size_t SeriesStreams::Compact(size_t j, size_t keep_from, ExecContext& ctx) {
+  SampleBuffer& b = bufs[j];
+  if (keep_from < 256 || keep_from * 2 < b.ts.size())
+    return 0;
+  b.ts.erase(b.ts.begin(), b.ts.begin() + keep_from);
+  b.vs.erase(b.vs.begin(), b.vs.begin() + keep_from);
+  ctx.ReleaseSamples(static_cast<int64_t>(keep_from));
+  return keep_from;
+}
 
-absl::StatusOr<SeriesSamples> LoadSelector(ExecContext& ctx, const promql::VectorSelector& sel,
-                                           int64_t range_ms, const StepRange& range,
-                                           SelectHints hints) {
+SeriesStreams StreamsFromSamples(SeriesSamples samples) {
+  SeriesStreams out;
+  out.bufs.resize(samples.NumSeries());
+  for (size_t i = 0; i < samples.NumSeries(); ++i) {
+    SampleBuffer& b = out.bufs[i];
+    b.ts.assign(samples.ts.begin() + samples.offsets[i],
+                samples.ts.begin() + samples.offsets[i + 1]);
+    b.vs.assign(samples.vs.begin() + samples.offsets[i],
+                samples.vs.begin() + samples.offsets[i + 1]);
+  }
+  out.labels = std::move(samples.labels);
+  return out;
+}
+
+absl::StatusOr<SeriesStreams> OpenSelector(ExecContext& ctx, const promql::VectorSelector& sel,
+                                           bool drop_stale, const SelectHints& hints) {
   PAODIN_ASSIGN_OR_RETURN(std::unique_ptr<SeriesSet> set,
                           ctx.queryable->Select(hints, sel.matchers, ctx.query_ctx));
-  // Labels and iterators first (the set is sequential), then the samples, by shards of series
-  // on the pool when there are many.
-  std::vector<Labels> labels;
-  std::vector<std::unique_ptr<SampleIterator>> iters;
+  SeriesStreams out;
+  out.min_t = hints.start_ms;
+  out.max_t = hints.end_ms;
+  out.drop_stale = drop_stale;
   while (set->Next()) {
-    labels.push_back(set->labels());
-    iters.push_back(set->Samples());
-    if (labels.size() % 4096 == 0)
+    out.labels.push_back(set->labels());
+    out.bufs.emplace_back();
+    out.bufs.back().it = set->Samples();
+    if (out.labels.size() % 4096 == 0)
       PAODIN_RETURN_IF_ERROR(ctx.Check());
   }
   PAODIN_RETURN_IF_ERROR(set->status());
   for (std::string& w : set->warnings())
-    ctx.warnings.push_back(std::move(w));
-  const bool drop_stale = range_ms > 0;
-  const size_t ns = labels.size();
-  const size_t shards = ctx.Shards(ns);
-  SeriesSamples out;
-  if (shards <= 1) {
-    int64_t scanned = 0;
-    PAODIN_RETURN_IF_ERROR(DrainSeries(labels, iters, 0, ns, hints, drop_stale, out, scanned));
-    ctx.samples_scanned += scanned;
-  } else {
-    std::vector<SeriesSamples> parts(shards);
-    std::vector<absl::Status> status(shards);
-    std::vector<int64_t> scanned(shards, 0);
-    ctx.pool->Run(shards, [&](size_t k) {
-      status[k] = DrainSeries(labels, iters, ns * k / shards, ns * (k + 1) / shards, hints,
-                              drop_stale, parts[k], scanned[k]);
-    });
-    size_t total = 0;
-    for (size_t k = 0; k < shards; ++k) {
-      PAODIN_RETURN_IF_ERROR(status[k]);
-      total += parts[k].ts.size();
-      ctx.samples_scanned += scanned[k];
-    }
-    out.ts.reserve(total);
-    out.vs.reserve(total);
-    for (SeriesSamples& p : parts) {
-      size_t base = out.ts.size();
-      out.ts.insert(out.ts.end(), p.ts.begin(), p.ts.end());
-      out.vs.insert(out.vs.end(), p.vs.begin(), p.vs.end());
-      for (size_t i = 0; i < p.labels.size(); ++i) {
-        out.labels.push_back(std::move(p.labels[i]));
-        out.offsets.push_back(base + p.offsets[i + 1]);
-      }
-    }
-  }
-  PAODIN_RETURN_IF_ERROR(ctx.AddSamples(static_cast<int64_t>(out.ts.size())));
+    ctx.AddWarning(std::move(w));
   return out;
 }
 
@@ -1199,10 +1208,10 @@ OperatorPtr MakeConstantOp(double v, const StepRange& range) {
 
 OperatorPtr MakeTimeOp(const StepRange& range) { return std::make_unique<TimeOp>(range); }
 
-OperatorPtr MakeVectorSelectorOp(ExecContext* ctx, SeriesSamples samples, int64_t offset_ms,
+OperatorPtr MakeVectorSelectorOp(ExecContext* ctx, SeriesStreams streams, int64_t offset_ms,
                                  bool has_at, int64_t at_ms, const StepRange& range,
                                  bool timestamps) {
-  return std::make_unique<VectorSelectorOp>(ctx, std::move(samples), offset_ms, has_at, at_ms,
+  return std::make_unique<VectorSelectorOp>(ctx, std::move(streams), offset_ms, has_at, at_ms,
                                             range, timestamps);
 }
 

@@ -89,7 +89,7 @@ bool IsLiteral(const Expr* e) {
 int64_t AlignUp(int64_t a, int64_t step) {
   int64_t r = step * (a / step);
   if (r < a)
-    r += step;
+    r = WrapAdd(r, step);
   return r;
 }
 
@@ -163,15 +163,15 @@ class Planner {
       src.offset_ms = vs.offset_ms;
       src.has_at = ResolveAt(vs.at, vs.at_ms, query_, &src.at_ms);
       src.absent_labels = AbsentLabels(vs);
-      int64_t ref_min = (src.has_at ? src.at_ms : range.start) - vs.offset_ms;
-      int64_t ref_max = (src.has_at ? src.at_ms : range.end) - vs.offset_ms;
+      int64_t ref_min = WrapSub(src.has_at ? src.at_ms : range.start, vs.offset_ms);
+      int64_t ref_max = WrapSub(src.has_at ? src.at_ms : range.end, vs.offset_ms);
       SelectHints hints;
-      hints.start_ms = ref_min - ms->range_ms;
+      hints.start_ms = WrapSub(ref_min, ms->range_ms);
       hints.end_ms = ref_max;
       hints.step_ms = query_.step;
       hints.range_ms = ms->range_ms;
       ApplyHints(hints);
-      PAODIN_ASSIGN_OR_RETURN(src.samples, LoadSelector(*ctx_, vs, ms->range_ms, range, hints));
+      PAODIN_ASSIGN_OR_RETURN(src.streams, OpenSelector(*ctx_, vs, /*drop_stale=*/true, hints));
       return src;
     }
     if (const auto* sq = e->As<promql::Subquery>()) {
@@ -179,14 +179,15 @@ class Planner {
       src.offset_ms = sq->offset_ms;
       src.has_at = ResolveAt(sq->at, sq->at_ms, query_, &src.at_ms);
       int64_t step = sq->step_ms > 0 ? sq->step_ms : ctx_->default_eval_interval_ms;
-      int64_t ref_min = (src.has_at ? src.at_ms : range.start) - sq->offset_ms;
-      int64_t ref_max = (src.has_at ? src.at_ms : range.end) - sq->offset_ms;
-      StepRange inner{AlignUp(ref_min - sq->range_ms, step), ref_max, step};
+      int64_t ref_min = WrapSub(src.has_at ? src.at_ms : range.start, sq->offset_ms);
+      int64_t ref_max = WrapSub(src.has_at ? src.at_ms : range.end, sq->offset_ms);
+      StepRange inner{AlignUp(WrapSub(ref_min, sq->range_ms), step), ref_max, step};
       if (inner.start > inner.end) {
         return src;  // no inner steps
       }
       PAODIN_ASSIGN_OR_RETURN(OperatorPtr op, Plan(sq->expr, inner));
-      PAODIN_ASSIGN_OR_RETURN(src.samples, Materialize(*op, *ctx_, inner));
+      PAODIN_ASSIGN_OR_RETURN(SeriesSamples samples, Materialize(*op, *ctx_, inner));
+      src.streams = StreamsFromSamples(std::move(samples));
       return src;
     }
     return absl::InvalidArgumentError("expected a range vector");
@@ -232,14 +233,14 @@ class Planner {
                                        bool timestamps) {
     int64_t at = 0;
     bool has_at = ResolveAt(vs.at, vs.at_ms, query_, &at);
-    int64_t ref_min = (has_at ? at : range.start) - vs.offset_ms;
-    int64_t ref_max = (has_at ? at : range.end) - vs.offset_ms;
+    int64_t ref_min = WrapSub(has_at ? at : range.start, vs.offset_ms);
+    int64_t ref_max = WrapSub(has_at ? at : range.end, vs.offset_ms);
     SelectHints hints;
-    hints.start_ms = ref_min - ctx_->lookback_ms;
+    hints.start_ms = WrapSub(ref_min, ctx_->lookback_ms);
     hints.end_ms = ref_max;
     hints.step_ms = query_.step;
     ApplyHints(hints);
-    PAODIN_ASSIGN_OR_RETURN(SeriesSamples s, LoadSelector(*ctx_, vs, 0, range, hints));
+    PAODIN_ASSIGN_OR_RETURN(SeriesStreams s, OpenSelector(*ctx_, vs, /*drop_stale=*/false, hints));
     return MakeVectorSelectorOp(ctx_, std::move(s), vs.offset_ms, has_at, at, range, timestamps);
   }
 
@@ -434,6 +435,7 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
       options_.default_eval_interval_ms > 0 ? options_.default_eval_interval_ms : 60000;
   ctx.max_samples = options_.max_samples;
   ctx.query_ctx.cancelled = opts.cancel;
+  ctx.parallel_min_series = std::max<int64_t>(1, options_.parallel_min_series);
   const int threads = opts.threads > 0 ? opts.threads : options_.threads;
   std::unique_ptr<exec::WorkerPool> pool;
   if (threads > 1) {
@@ -469,17 +471,19 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
     }
     PAODIN_ASSIGN_OR_RETURN(exec::RangeSource src, planner.Source(root, range));
     result.type = ResultType::kMatrix;
-    int64_t maxt = (src.has_at ? src.at_ms : start_ms) - src.offset_ms;
-    int64_t mint = maxt - src.range_ms;
-    const exec::SeriesSamples& s = src.samples;
+    int64_t maxt = exec::WrapSub(src.has_at ? src.at_ms : start_ms, src.offset_ms);
+    int64_t mint = exec::WrapSub(maxt, src.range_ms);
+    exec::SeriesStreams& s = src.streams;
     for (size_t i = 0; i < s.NumSeries(); ++i) {
+      PAODIN_RETURN_IF_ERROR(s.FillUntil(i, maxt, ctx));
+      const exec::SampleBuffer& b = s.bufs[i];
       ResultSeries rs;
       rs.labels = s.labels[i];
-      for (size_t k = s.offsets[i]; k < s.offsets[i + 1]; ++k) {
-        if (s.ts[k] < mint || s.ts[k] > maxt)
+      for (size_t k = 0; k < b.ts.size(); ++k) {
+        if (b.ts[k] < mint || b.ts[k] > maxt)
           continue;
-        rs.ts.push_back(s.ts[k]);
-        rs.vs.push_back(s.vs[k]);
+        rs.ts.push_back(b.ts[k]);
+        rs.vs.push_back(b.vs[k]);
       }
       if (!rs.ts.empty())
         result.series.push_back(std::move(rs));
@@ -495,12 +499,6 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
   std::vector<exec::StepVector> buf(ctx.batch_steps);
   const bool scalar = type == promql::ValueType::kScalar;
   std::vector<ResultSeries> acc(instant ? 0 : series->size());
-  // Reserve a little per series up front; most series of a range query have most steps.
-  const size_t reserve = static_cast<size_t>(std::min<int64_t>(range.NumSteps(), 1024));
-  for (ResultSeries& rs : acc) {
-    rs.ts.reserve(reserve);
-    rs.vs.reserve(reserve);
-  }
   int64_t points = 0;
   while (true) {
     PAODIN_RETURN_IF_ERROR(ctx.Check());
@@ -527,11 +525,35 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
         }
         continue;
       }
-      for (size_t k = 0; k < sv.size(); ++k) {
-        acc[sv.ids[k]].ts.push_back(sv.t);
-        acc[sv.ids[k]].vs.push_back(sv.vals[k]);
-      }
       points += sv.size();
+    }
+    if (!instant) {
+      // Transpose the batch into per-series points; with a pool, each task owns a range of
+      // series ids (so writes never race) and reads the whole batch.
+      const size_t ns = acc.size();
+      const size_t tasks =
+          ctx.pool != nullptr && static_cast<int64_t>(ns) >= ctx.parallel_min_series
+              ? ctx.pool->size()
+              : 1;
+      auto transpose = [&](size_t task) {
+        const uint32_t lo = static_cast<uint32_t>(ns * task / tasks);
+        const uint32_t hi = static_cast<uint32_t>(ns * (task + 1) / tasks);
+        for (size_t i = 0; i < n; ++i) {
+          const exec::StepVector& sv = buf[i];
+          for (size_t k = 0; k < sv.size(); ++k) {
+            const uint32_t id = sv.ids[k];
+            if (id < lo || id >= hi)
+              continue;
+            acc[id].ts.push_back(sv.t);
+            acc[id].vs.push_back(sv.vals[k]);
+          }
+        }
+      };
+      if (tasks > 1) {
+        ctx.pool->Run(tasks, transpose);
+      } else {
+        transpose(0);
+      }
     }
     if (points > ctx.max_samples)
       return exec::TooManySamplesError();
@@ -552,7 +574,7 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
   }
   result.warnings = std::move(ctx.warnings);
   result.stats.samples_scanned = ctx.samples_scanned;
-  result.stats.peak_samples = ctx.samples_held;
+  result.stats.peak_samples = ctx.peak_samples;
   return result;
 }
 

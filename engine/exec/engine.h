@@ -36,6 +36,9 @@ struct EngineOptions {
   int threads = 1;
   // Per-query timeout (0 = none).
   int64_t timeout_ms = 2 * 60 * 1000;
+  // Operators with fewer series than this stay on one thread (tests lower it to exercise the
+  // parallel paths on small data).
+  int64_t parallel_min_series = 256;
 };
 
 // Per-query settings; zero values take the engine's.

@@ -116,8 +116,10 @@ TEST(EngineThreadsTest, ShardedResultEqualsSingleThreaded) {
   }
   Engine one(EngineOptions{.threads = 1});
   Engine two(EngineOptions{.threads = 2});
-  for (const char* q : {"m", "rate(m[2m])", "sum by (job) (increase(m[5m]))",
-                        "max_over_time(m[1m:15s])", "absent_over_time(m[1m])"}) {
+  for (const char* q :
+       {"m", "rate(m[2m])", "sum by (job) (increase(m[5m]))", "max_over_time(m[1m:15s])",
+        "absent_over_time(m[1m])", "m / on(i) (m offset 1m)", "(rate(m[1m]) > bool 1) or m",
+        "topk by (job) (3, m) + on(i) group_left sum by (i) (m)"}) {
     auto a = one.RangeQuery(store, q, 0, 1800000, 30000);
     auto b = two.RangeQuery(store, q, 0, 1800000, 30000);
     ASSERT_TRUE(a.ok() && b.ok()) << q;
@@ -281,6 +283,39 @@ TEST(EngineLimitsTest, ZeroDefaultIntervalFallsBackToOneMinute) {
   auto r = engine.InstantQuery(store, "count_over_time(vector(1)[5m:])", 600000);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->series[0].vs[0], 6);
+}
+
+}  // namespace
+}  // namespace paodin::engine
+
+namespace paodin::engine {
+namespace {
+
+// Long series: buffers are compacted as the evaluation walks forward, so only the windows are
+// held, and the results stay exact.
+TEST(EngineStreamingTest, LongSeriesAreStreamedAndCompacted) {
+  MemoryQueryable store;
+  const int kSamples = 20000;
+  for (int s = 0; s < 3; ++s) {
+    Labels l = *Labels::FromPairs({{"__name__", "m"}, {"s", std::to_string(s)}});
+    for (int i = 0; i < kSamples; ++i)
+      store.Add(l, int64_t{i} * 15000, i + s);
+  }
+  for (int threads : {1, 2}) {
+    Engine engine(EngineOptions{.threads = threads});
+    const int64_t end = int64_t{kSamples - 1} * 15000;
+    auto r = engine.RangeQuery(store, "count_over_time(m[1m])", 60000, end, 60000);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->series.size(), 3u);
+    for (double v : r->series[1].vs)
+      ASSERT_EQ(v, 5);
+    EXPECT_LT(r->stats.peak_samples, 3 * kSamples / 2);
+    auto v = engine.RangeQuery(store, "m", 0, end, 60000);
+    ASSERT_TRUE(v.ok()) << v.status();
+    for (size_t i = 0; i < v->series[2].ts.size(); ++i) {
+      ASSERT_EQ(v->series[2].vs[i], v->series[2].ts[i] / 15000 + 2);
+    }
+  }
 }
 
 }  // namespace

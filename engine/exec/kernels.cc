@@ -152,7 +152,7 @@ void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
 bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 double DateFunction(FunctionId id, double v) {
-  if (std::isnan(v) || std::isinf(v)) {
+  if (std::isnan(v) || std::isinf(v) || std::fabs(v) >= 9.2e18) {
     // Go converts with int64(v): out-of-range conversions are undefined; Prometheus' results
     // for these are not meaningful. Return NaN.
     return kNaN;

@@ -8,7 +8,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -22,15 +24,36 @@
 
 namespace paodin::engine::exec {
 
+// Time arithmetic wraps around like Go's int64 (Prometheus' behaviour for extreme `@`/offset
+// values) instead of being undefined.
+inline int64_t WrapSub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+
+inline int64_t WrapAdd(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+
 // The evaluation times of an operator: start, start+step, ..., end (one step when step is 0).
 struct StepRange {
   int64_t start = 0;
   int64_t end = 0;
   int64_t step = 0;
 
-  int64_t NumSteps() const { return step == 0 ? 1 : (end - start) / step + 1; }
+  int64_t NumSteps() const {
+    if (step == 0)
+      return 1;
+    if (end < start)
+      return 0;
+    return static_cast<int64_t>((static_cast<uint64_t>(end) - static_cast<uint64_t>(start)) /
+                                static_cast<uint64_t>(step)) +
+           1;
+  }
 
-  int64_t At(int64_t i) const { return start + i * step; }
+  int64_t At(int64_t i) const {
+    return WrapAdd(start,
+                   static_cast<int64_t>(static_cast<uint64_t>(i) * static_cast<uint64_t>(step)));
+  }
 };
 
 // The values of one evaluation step: parallel arrays of series ids and values. The order of the
@@ -61,25 +84,41 @@ struct ExecContext {
   int64_t lookback_ms = 5 * 60 * 1000;
   int64_t default_eval_interval_ms = 60 * 1000;
   int64_t max_samples = 50'000'000;
-  // Samples held by selectors and materialized subqueries.
+  // Samples held right now by selector buffers, materialized subqueries and results.
   std::atomic<int64_t> samples_held{0};
   // Total samples read from the store.
   std::atomic<int64_t> samples_scanned{0};
   // Steps per batch.
   size_t batch_steps = 64;
+  // Warnings from the stores (use AddWarning: branches may load concurrently).
   std::vector<std::string> warnings;
+  std::mutex warnings_mu;
+
+  void AddWarning(std::string w) {
+    std::lock_guard<std::mutex> lock(warnings_mu);
+    warnings.push_back(std::move(w));
+  }
+
   // Threads for series shards (null: single-threaded).
   WorkerPool* pool = nullptr;
+  // Operators with fewer series stay on one thread.
+  int64_t parallel_min_series = 256;
 
   // How many shards to split `num_series` series into (1 when too few or no pool).
   size_t Shards(size_t num_series) const {
-    if (pool == nullptr || num_series < 256)
+    if (pool == nullptr || static_cast<int64_t>(num_series) < parallel_min_series)
       return 1;
     return static_cast<size_t>(pool->size()) * 4;
   }
 
+  // The most samples held at once.
+  std::atomic<int64_t> peak_samples{0};
+
   // Accounts `n` more samples held; fails when above max_samples.
   absl::Status AddSamples(int64_t n);
+
+  // Accounts `n` samples released.
+  void ReleaseSamples(int64_t n) { samples_held.fetch_sub(n, std::memory_order_relaxed); }
 
   // Cancellation / timeout check (once per batch).
   absl::Status Check() const { return query_ctx.Done(); }
@@ -115,6 +154,38 @@ struct SeriesSamples {
 
   size_t NumSeries() const { return labels.size(); }
 };
+
+// The samples of one series as a sliding buffer: filled tile by tile from the store's iterator
+// (or given in full), consumed from the front as the evaluation walks forward.
+struct SampleBuffer {
+  // Null once exhausted, or when the samples were given in full.
+  std::unique_ptr<SampleIterator> it;
+  std::vector<int64_t> ts;
+  std::vector<double> vs;
+};
+
+// The series an operator reads, each with its sample buffer.
+struct SeriesStreams {
+  std::vector<Labels> labels;
+  std::vector<SampleBuffer> bufs;
+  // Samples outside [min_t, max_t] are skipped; stale markers too when drop_stale.
+  int64_t min_t = std::numeric_limits<int64_t>::min();
+  int64_t max_t = std::numeric_limits<int64_t>::max();
+  bool drop_stale = false;
+
+  size_t NumSeries() const { return labels.size(); }
+
+  // Pulls tiles into series j until its last buffered timestamp is after `t` or the iterator
+  // is exhausted. Safe to call concurrently for different series.
+  absl::Status FillUntil(size_t j, int64_t t, ExecContext& ctx);
+
+  // Drops series j's samples before index `keep_from` when that frees enough to be worth the
+  // move (amortized O(1) per sample); returns how many were dropped (indexes shift by that).
+  size_t Compact(size_t j, size_t keep_from, ExecContext& ctx);
+};
+
+// Streams over fully known samples (subquery results).
+SeriesStreams StreamsFromSamples(SeriesSamples samples);
 
 // Drains `op` (a vector or scalar operator) completely into per-series samples, one sample per
 // step where the series has a value.

@@ -15,7 +15,7 @@ namespace paodin::engine::exec {
 // Where a range function reads its windows from: a matrix selector (samples from the store) or
 // a subquery (samples from evaluating an inner expression at its own steps).
 struct RangeSource {
-  SeriesSamples samples;
+  SeriesStreams streams;
   int64_t range_ms = 0;
   int64_t offset_ms = 0;
   bool has_at = false;
@@ -24,11 +24,11 @@ struct RangeSource {
   Labels absent_labels;
 };
 
-// Loads the samples of `sel` for evaluation over `range` (a matrix selector when range_ms > 0;
-// stale markers are then dropped).
-absl::StatusOr<SeriesSamples> LoadSelector(ExecContext& ctx, const promql::VectorSelector& sel,
-                                           int64_t range_ms, const StepRange& range,
-                                           SelectHints hints);
+// Selects the series of `sel` (hints give the time range) and returns them with iterators
+// that are drained tile by tile during evaluation. Stale markers are dropped for matrix
+// selectors (`drop_stale`).
+absl::StatusOr<SeriesStreams> OpenSelector(ExecContext& ctx, const promql::VectorSelector& sel,
+                                           bool drop_stale, const SelectHints& hints);
 
 // The labels absent()/absent_over_time() give for a selector's equality matchers.
 Labels AbsentLabels(const promql::VectorSelector& sel);
@@ -41,7 +41,7 @@ OperatorPtr MakeConstantOp(double v, const StepRange& range);
 // time(): the step time in seconds.
 OperatorPtr MakeTimeOp(const StepRange& range);
 // An instant vector selector (value, or the sample's timestamp when `timestamps`).
-OperatorPtr MakeVectorSelectorOp(ExecContext* ctx, SeriesSamples samples, int64_t offset_ms,
+OperatorPtr MakeVectorSelectorOp(ExecContext* ctx, SeriesStreams streams, int64_t offset_ms,
                                  bool has_at, int64_t at_ms, const StepRange& range,
                                  bool timestamps);
 // A range function over windows of `source`; `args` are per-step scalar operators.
@@ -64,10 +64,11 @@ OperatorPtr MakeAbsentOp(ExecContext* ctx, OperatorPtr input, Labels labels,
                          const StepRange& range);
 // sort / sort_desc.
 OperatorPtr MakeSortOp(ExecContext* ctx, OperatorPtr input, bool desc, const StepRange& range);
-// label_replace / label_join (string arguments already extracted).
+// label_replace (string arguments already extracted).
 OperatorPtr MakeLabelReplaceOp(ExecContext* ctx, OperatorPtr input, std::string dst,
                                std::string repl, std::string src, std::string regex,
                                const StepRange& range);
+// label_join (string arguments already extracted).
 OperatorPtr MakeLabelJoinOp(ExecContext* ctx, OperatorPtr input, std::string dst, std::string sep,
                             std::vector<std::string> srcs, const StepRange& range);
 // histogram_quantile(φ, buckets).
@@ -78,12 +79,14 @@ OperatorPtr MakeEmptyOp(ExecContext* ctx, std::vector<OperatorPtr> inputs, const
 // Evaluates `input` once (a one-step range) and repeats it at every step of `range`.
 OperatorPtr MakeStepInvariantOp(ExecContext* ctx, OperatorPtr input, const StepRange& range);
 
-// Binary operators.
+// Binary operators: scalar op scalar.
 OperatorPtr MakeScalarBinaryOp(ExecContext* ctx, promql::BinaryOp op, OperatorPtr lhs,
                                OperatorPtr rhs, const StepRange& range);
+// vector op scalar, or scalar op vector when `scalar_on_left`.
 OperatorPtr MakeVectorScalarBinaryOp(ExecContext* ctx, promql::BinaryOp op, bool return_bool,
                                      OperatorPtr vec, OperatorPtr scalar, bool scalar_on_left,
                                      const StepRange& range);
+// vector op vector with label matching (arithmetic, comparisons, and/or/unless).
 OperatorPtr MakeVectorBinaryOp(ExecContext* ctx, promql::BinaryOp op, bool return_bool,
                                promql::VectorMatching matching, OperatorPtr lhs, OperatorPtr rhs,
                                const StepRange& range);

@@ -27,6 +27,29 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // ----- Series description parsing ------------------------------------------------------------
 
+// Parses digits in `base` (up to 9 digits); nullopt on any other character.
+std::optional<uint32_t> ParseDigits(std::string_view s, uint32_t base) {
+  if (s.empty() || s.size() > 9)
+    return std::nullopt;
+  uint32_t v = 0;
+  for (char c : s) {
+    uint32_t d;
+    if (c >= '0' && c <= '9') {
+      d = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      d = c - 'a' + 10;
+    } else if (c >= 'A' && c <= 'F') {
+      d = c - 'A' + 10;
+    } else {
+      return std::nullopt;
+    }
+    if (d >= base)
+      return std::nullopt;
+    v = v * base + d;
+  }
+  return v;
+}
+
 class Cursor {
  public:
   explicit Cursor(std::string_view s) : s_(s) {}
@@ -108,7 +131,10 @@ class Cursor {
         case 'x': {
           if (pos_ + 2 > s_.size())
             return absl::InvalidArgumentError("bad escape");
-          out += static_cast<char>(std::stoi(std::string(s_.substr(pos_, 2)), nullptr, 16));
+          std::optional<uint32_t> v = ParseDigits(s_.substr(pos_, 2), 16);
+          if (!v.has_value())
+            return absl::InvalidArgumentError("bad escape");
+          out += static_cast<char>(*v);
           pos_ += 2;
           break;
         }
@@ -117,7 +143,10 @@ class Cursor {
           size_t n = e == 'u' ? 4 : 8;
           if (pos_ + n > s_.size())
             return absl::InvalidArgumentError("bad escape");
-          uint32_t cp = std::stoul(std::string(s_.substr(pos_, n)), nullptr, 16);
+          std::optional<uint32_t> v = ParseDigits(s_.substr(pos_, n), 16);
+          if (!v.has_value())
+            return absl::InvalidArgumentError("bad escape");
+          uint32_t cp = *v;
           pos_ += n;
           if (cp < 0x80) {
             out += static_cast<char>(cp);
@@ -138,7 +167,10 @@ class Cursor {
         }
         default:
           if (e >= '0' && e <= '7' && pos_ + 2 <= s_.size()) {
-            out += static_cast<char>(std::stoi(std::string(s_.substr(pos_ - 1, 3)), nullptr, 8));
+            std::optional<uint32_t> v = ParseDigits(s_.substr(pos_ - 1, 3), 8);
+            if (!v.has_value())
+              return absl::InvalidArgumentError("bad escape");
+            out += static_cast<char>(*v);
             pos_ += 2;
           } else {
             out += e;
@@ -220,7 +252,9 @@ absl::Status ParseValueItem(std::string_view tok, std::vector<SequenceValue>& ou
   if (x != std::string_view::npos && x + 1 < tok.size() && x > 0 &&
       std::all_of(tok.begin() + x + 1, tok.end(),
                   [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
-    int64_t n = std::stoll(std::string(tok.substr(x + 1)));
+    if (tok.size() - x - 1 > 9)
+      return bad();
+    int64_t n = static_cast<int64_t>(*ParseDigits(tok.substr(x + 1), 10));
     std::string_view head = tok.substr(0, x);
     if (head == "_") {
       for (int64_t i = 0; i < n; ++i)
@@ -520,6 +554,9 @@ class Runner {
     bool ok = gap.ok();
     if (!ok)
       Fail(static_cast<int>(start) + 1, lines[i], std::string(gap.status().message()));
+    // As Prometheus: within one block, a later definition of the same series replaces the
+    // earlier one.
+    std::map<std::string, SeriesDesc> defs;
     while (i + 1 < lines.size() && !lines[i + 1].empty()) {
       ++i;
       absl::StatusOr<SeriesDesc> desc = ParseSeriesDesc(lines[i]);
@@ -527,12 +564,15 @@ class Runner {
         Fail(static_cast<int>(i) + 1, lines[i], std::string(desc.status().message()));
         continue;
       }
-      if (!ok)
-        continue;
+      defs[std::string(desc->labels.bytes())] = *std::move(desc);
+    }
+    if (!ok)
+      return i;
+    for (const auto& [key, desc] : defs) {
       int64_t t = 0;
-      for (const SequenceValue& v : desc->values) {
+      for (const SequenceValue& v : desc.values) {
         if (!v.omitted)
-          store_.Add(desc->labels, t, v.value);
+          store_.Add(desc.labels, t, v.value);
         t += *gap;
       }
     }

@@ -97,3 +97,21 @@ TEST(RunFileTest, MissingFile) {
 
 }  // namespace
 }  // namespace paodin::engine::promqltest
+
+namespace paodin::engine::promqltest {
+namespace {
+
+TEST(ParseSeriesDescTest, MalformedInputIsAnErrorNotACrash) {
+  EXPECT_FALSE(ParseSeriesDesc(R"(m{a="\xZZ"} 1)").ok());
+  EXPECT_FALSE(ParseSeriesDesc(R"(m{a="\u12"} 1)").ok());
+  EXPECT_FALSE(ParseSeriesDesc("m 1x99999999999999999999").ok());
+  EXPECT_FALSE(ParseSeriesDesc(R"(m{a="unterminated} 1)").ok());
+  auto ok = ParseSeriesDesc(R"(m{a="\x41\u00e9\101"} 1)");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->labels.Get("a"),
+            "A\xc3\xa9"
+            "A");
+}
+
+}  // namespace
+}  // namespace paodin::engine::promqltest

@@ -66,26 +66,23 @@ namespace {
 
 class MemoryIterator : public SampleIterator {
  public:
-  MemoryIterator(const MemoryQueryable::Series* s, int64_t start, int64_t end) : s_(s), end_(end) {
+  MemoryIterator(const MemoryQueryable::Series* s, int64_t start, int64_t end) : s_(s) {
     pos_ = std::lower_bound(s->ts.begin(), s->ts.end(), start) - s->ts.begin();
+    end_ = std::upper_bound(s->ts.begin(), s->ts.end(), end) - s->ts.begin();
   }
 
   absl::StatusOr<size_t> Next(std::span<int64_t> ts, std::span<double> vs) override {
-    size_t n = 0;
-    size_t cap = std::min(ts.size(), vs.size());
-    while (n < cap && pos_ < s_->ts.size() && s_->ts[pos_] <= end_) {
-      ts[n] = s_->ts[pos_];
-      vs[n] = s_->vs[pos_];
-      ++n;
-      ++pos_;
-    }
+    size_t n = std::min({ts.size(), vs.size(), end_ > pos_ ? end_ - pos_ : size_t{0}});
+    std::copy_n(s_->ts.begin() + pos_, n, ts.begin());
+    std::copy_n(s_->vs.begin() + pos_, n, vs.begin());
+    pos_ += n;
     return n;
   }
 
  private:
   const MemoryQueryable::Series* s_;
-  int64_t end_;
   size_t pos_;
+  size_t end_;
 };
 
 class MemorySeriesSet : public SeriesSet {

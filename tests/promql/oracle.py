@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fills in the expected results of a PromQL test script from a real Prometheus 2.42.
 
-Developer tool, not run by CI. Usage: oracle.py IN.test > OUT.test
+Developer tool, not run by CI. Usage: oracle.py [--mark-failures] IN.test > OUT.test
 
 The script must have all its `load` blocks before any eval and no `clear` (one Prometheus per
 file). The samples are backfilled with `promtool tsdb create-blocks-from openmetrics`, a
@@ -22,6 +22,9 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+
+# With --mark-failures, evals that Prometheus fails become eval_fail.
+MARK_FAILURES = "--mark-failures" in sys.argv
 
 UNITS = {"ms": 1, "s": 1000, "m": 60000, "h": 3600000, "d": 86400000, "w": 604800000,
          "y": 31536000000}
@@ -128,7 +131,8 @@ def free_port():
 
 
 def main():
-    lines = open(sys.argv[1]).read().split("\n")
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    lines = open(args[0]).read().split("\n")
     families = {}
     i = 0
     while i < len(lines):
@@ -199,6 +203,9 @@ def main():
                 if body["status"] != "success":
                     if m.group(1) != "fail":
                         print(f"ERROR {l}: {body.get('error')}", file=sys.stderr)
+                        if MARK_FAILURES:
+                            out[-1] = re.sub(r"^(\s*)eval(_ordered)?", r"\1eval_fail", lines[i - 1]
+                                             if False else out[-1])
                     continue
                 if m.group(1) == "fail":
                     print(f"NOT FAILING {l}", file=sys.stderr)
