@@ -124,14 +124,14 @@ class Labels {
   // True when the set has a label called `name`.
   bool Has(std::string_view name) const;
 
-  // xxhash (XXH3 64-bit) of the names and values with a 0xff separator after each. Equal sets
-  // hash equally, in every process and build.
+  // XXH3 (64-bit xxhash) of bytes(): the length prefixes separate names and values, so equal
+  // sets hash equally and the hash is stable across processes and builds.
   uint64_t Hash() const;
-  // Hash of only the labels whose names are in `names`.
-  // REQUIRES: `names` sorted ascending (grouping keys of `by (...)`).
+  // Hash of only the labels whose names are in `names`; equals the Hash() of the set restricted
+  // to them. REQUIRES: `names` sorted ascending (grouping keys of `by (...)`).
   uint64_t HashForLabels(std::span<const std::string> names) const;
-  // Hash of every label except those in `names` and except __name__.
-  // REQUIRES: `names` sorted ascending (grouping keys of `without (...)`).
+  // Hash of every label except those in `names` and except __name__; equals the Hash() of the
+  // set without them. REQUIRES: `names` sorted ascending (grouping keys of `without (...)`).
   uint64_t HashWithoutLabels(std::span<const std::string> names) const;
 
   // The same set without __name__.
