@@ -25,17 +25,20 @@ bool SeriesMerger::Less::operator()(size_t a, size_t b) const {
     return false;
   if (m->done_[b])
     return true;
-  const int c = engine::Compare(*m->keys_[a], *m->keys_[b]);
+  const int c = (m->slow_[a] | m->slow_[b]) ? engine::Compare(*m->labels_[a], *m->labels_[b])
+                                            : m->keys_[a].compare(m->keys_[b]);
   return c < 0 || (c == 0 && a < b);
 }
 
 SeriesMerger::SeriesMerger(std::vector<std::unique_ptr<SeriesSource>> sources)
     : sources_(std::move(sources)),
+      labels_(sources_.size()),
       keys_(sources_.size()),
+      slow_(sources_.size(), 0),
       done_(sources_.size(), 1),
       tree_(sources_.size(), Less{this}) {
   for (size_t i = 0; i < sources_.size(); ++i)
-    keys_[i] = &sources_[i]->current().labels;
+    labels_[i] = &sources_[i]->current().labels;
 }
 
 absl::Status SeriesMerger::Advance(size_t leaf) {
@@ -43,6 +46,17 @@ absl::Status SeriesMerger::Advance(size_t leaf) {
   if (!more.ok())
     return more.status();
   done_[leaf] = *more ? 0 : 1;
+  if (*more) {
+    std::string& key = keys_[leaf];
+    key.clear();
+    bool slow = false;
+    for (const engine::Label& l : *labels_[leaf]) {
+      key.append(l.name).push_back('\0');
+      key.append(l.value).push_back('\0');
+      slow |= l.value.find('\0') != std::string_view::npos;
+    }
+    slow_[leaf] = slow ? 1 : 0;
+  }
   return absl::OkStatus();
 }
 
@@ -75,7 +89,7 @@ absl::StatusOr<bool> SeriesMerger::Next(StoreSeries* out) {
       return st;
     tree_.Replay(w);
     w = tree_.Winner();
-    if (done_[w] || !(*keys_[w] == out->labels))
+    if (done_[w] || !(*labels_[w] == out->labels))
       break;
     StoreSeries& same = sources_[w]->current();
     for (StoreChunk& c : same.chunks)

@@ -75,8 +75,12 @@ class SeriesMerger {
   absl::Status Advance(size_t leaf);
 
   std::vector<std::unique_ptr<SeriesSource>> sources_;
-  // Cached keys: each source's current labels, and whether it is exhausted.
-  std::vector<const engine::Labels*> keys_;
+  // Cached keys (LevelDB's IteratorWrapper idea): each source's current labels, encoded so
+  // that a plain byte comparison gives labels.Compare order (name \0 value \0 ...; buffers
+  // reused), whether a value holds a NUL byte (then Compare is used), and exhaustion.
+  std::vector<const engine::Labels*> labels_;
+  std::vector<std::string> keys_;
+  std::vector<char> slow_;
   std::vector<char> done_;
   LoserTree<Less> tree_;
   bool initialized_ = false;
