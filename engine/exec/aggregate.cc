@@ -1,0 +1,445 @@
+// Aggregations: sum, avg, count, min, max, group, stddev, stdvar, topk, bottomk, quantile,
+// count_values, with by/without. Group ids are computed once from labels.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "engine/exec/kernels.h"
+#include "engine/exec/operators.h"
+#include "engine/util/status_macros.h"
+
+namespace paodin::engine::exec {
+
+using promql::AggregateOp;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct HeapItem {
+  double v;
+  uint32_t id;
+};
+
+// Go's container/heap over a slice with a Less function, reproduced exactly so that ties come
+// out in Prometheus' order.
+template <typename Less>
+void HeapUp(std::vector<HeapItem>& h, size_t j, Less less) {
+  while (j > 0) {
+    size_t i = (j - 1) / 2;
+    if (!less(h[j], h[i]))
+      break;
+    std::swap(h[i], h[j]);
+    j = i;
+  }
+}
+
+template <typename Less>
+bool HeapDown(std::vector<HeapItem>& h, size_t i0, size_t n, Less less) {
+  size_t i = i0;
+  while (true) {
+    size_t j1 = 2 * i + 1;
+    if (j1 >= n)
+      break;
+    size_t j = j1;
+    if (size_t j2 = j1 + 1; j2 < n && less(h[j2], h[j1]))
+      j = j2;
+    if (!less(h[j], h[i]))
+      break;
+    std::swap(h[i], h[j]);
+    i = j;
+  }
+  return i > i0;
+}
+
+template <typename Less>
+void HeapFix(std::vector<HeapItem>& h, size_t i, Less less) {
+  if (!HeapDown(h, i, h.size(), less))
+    HeapUp(h, i, less);
+}
+
+// Go's sort.Sort(sort.Reverse(h)): insertion sort for short slices (what Go does up to 12
+// elements), a stable sort otherwise.
+template <typename Less>
+void SortReverse(std::vector<HeapItem>& h, Less less) {
+  auto rless = [&](const HeapItem& a, const HeapItem& b) { return less(b, a); };
+  if (h.size() <= 12) {
+    for (size_t i = 1; i < h.size(); ++i) {
+      for (size_t j = i; j > 0 && rless(h[j], h[j - 1]); --j)
+        std::swap(h[j], h[j - 1]);
+    }
+  } else {
+    std::stable_sort(h.begin(), h.end(), rless);
+  }
+}
+
+bool ValueLess(const HeapItem& a, const HeapItem& b) {
+  if (std::isnan(a.v))
+    return true;
+  return a.v < b.v;
+}
+
+bool ReverseValueLess(const HeapItem& a, const HeapItem& b) {
+  if (std::isnan(a.v))
+    return true;
+  return a.v > b.v;
+}
+
+bool IsValidLabelName(std::string_view s) {
+  if (s.empty())
+    return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+              (i > 0 && c >= '0' && c <= '9');
+    if (!ok)
+      return false;
+  }
+  return true;
+}
+
+class AggregateOperator : public Operator {
+ public:
+  AggregateOperator(ExecContext* ctx, AggregateOp op, std::vector<std::string> grouping,
+                    bool without, OperatorPtr param, std::string string_param, OperatorPtr input,
+                    const StepRange& range)
+      : ctx_(ctx),
+        op_(op),
+        grouping_(std::move(grouping)),
+        without_(without),
+        param_(std::move(param)),
+        string_param_(std::move(string_param)),
+        in_(std::move(input)),
+        range_(range) {}
+
+  absl::StatusOr<const std::vector<Labels>*> Series() override {
+    if (inited_)
+      return &series_;
+    inited_ = true;
+    if (param_ != nullptr)
+      PAODIN_RETURN_IF_ERROR(param_->Series().status());
+    PAODIN_ASSIGN_OR_RETURN(const std::vector<Labels>* in, in_->Series());
+    if (op_ == AggregateOp::kCountValues)
+      return CountValuesSeries(*in);
+    LabelsIndex groups;
+    for (const Labels& l : *in)
+      group_of_.push_back(groups.Intern(GroupLabels(l)));
+    num_groups_ = groups.labels().size();
+    const bool k_op = op_ == AggregateOp::kTopk || op_ == AggregateOp::kBottomk;
+    series_ = k_op ? *in : groups.Take();
+    // One scratch per task: steps of a batch are aggregated in parallel (each step's inputs are
+    // folded in input order, so results are identical to a serial run).
+    scratch_.resize(ctx_->pool != nullptr ? ctx_->pool->size() : 1);
+    for (Scratch& sc : scratch_) {
+      if (k_op) {
+        sc.heaps.resize(num_groups_);
+      } else {
+        sc.values.resize(num_groups_);
+      }
+      sc.stamp.assign(num_groups_, -1);
+      sc.acc.resize(num_groups_);
+    }
+    return &series_;
+  }
+
+  absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
+    PAODIN_RETURN_IF_ERROR(ctx_->Check());
+    int64_t left = range_.NumSteps() - next_step_;
+    size_t n = static_cast<size_t>(std::min<int64_t>(left, static_cast<int64_t>(out.size())));
+    if (n == 0)
+      return 0;
+    for (size_t i = 0; i < n; ++i)
+      out[i].Reset(range_.At(next_step_ + i));
+    if (op_ == AggregateOp::kCountValues) {
+      for (size_t i = 0; i < n; ++i) {
+        const StepVector& sv = cv_steps_[next_step_ + i];
+        out[i].ids = sv.ids;
+        out[i].vals = sv.vals;
+      }
+      next_step_ += n;
+      return n;
+    }
+    PAODIN_RETURN_IF_ERROR(Pull(in_.get(), in_buf_, n));
+    if (param_ != nullptr)
+      PAODIN_RETURN_IF_ERROR(Pull(param_.get(), param_buf_, n));
+    size_t entries = 0;
+    for (size_t i = 0; i < n; ++i)
+      entries += in_buf_[i].size();
+    const size_t tasks = static_cast<int64_t>(entries) >= ctx_->parallel_min_series * 32
+                             ? std::min(scratch_.size(), n)
+                             : 1;
+    std::vector<absl::Status> status(tasks);
+    auto run = [&](size_t k) {
+      for (size_t i = n * k / tasks; i < n * (k + 1) / tasks; ++i) {
+        double param = param_ != nullptr && param_buf_[i].size() > 0 ? param_buf_[i].vals[0] : kNaN;
+        status[k] = Step(in_buf_[i], param, next_step_ + i, out[i], scratch_[k]);
+        if (!status[k].ok())
+          return;
+      }
+    };
+    if (tasks > 1) {
+      ctx_->pool->Run(tasks, run);
+    } else {
+      run(0);
+    }
+    for (const absl::Status& st : status)
+      PAODIN_RETURN_IF_ERROR(st);
+    next_step_ += n;
+    return n;
+  }
+
+ private:
+  struct Acc {
+    double value;
+    double mean;
+    double count;
+  };
+
+  // Per-task aggregation state, indexed by group.
+  struct Scratch {
+    std::vector<int64_t> stamp;
+    std::vector<uint32_t> touched;
+    std::vector<Acc> acc;
+    std::vector<std::vector<double>> values;
+    std::vector<std::vector<HeapItem>> heaps;
+  };
+
+  static absl::Status Pull(Operator* op, std::vector<StepVector>& buf, size_t n) {
+    if (buf.size() < n)
+      buf.resize(n);
+    PAODIN_ASSIGN_OR_RETURN(size_t got, op->Next(std::span<StepVector>(buf.data(), n)));
+    if (got != n)
+      return absl::InternalError("operator step count mismatch");
+    return absl::OkStatus();
+  }
+
+  Labels GroupLabels(const Labels& l) const {
+    LabelsBuilder b(l);
+    if (without_) {
+      for (const std::string& g : grouping_)
+        b.Del(g);
+      b.Del(kMetricName);
+    } else {
+      b.Keep(grouping_);
+    }
+    return b.Build();
+  }
+
+  absl::Status Step(const StepVector& sv, double param, int64_t step, StepVector& out,
+                    Scratch& sc) {
+    sc.touched.clear();
+    if (op_ == AggregateOp::kTopk || op_ == AggregateOp::kBottomk) {
+      if (!(param <= 9223372036854775807.0 && param >= -9223372036854775808.0)) {
+        return absl::FailedPreconditionError(
+            absl::StrFormat("Scalar value %s overflows int64", FormatFloatPlain(param)));
+      }
+      int64_t k = param >= 9223372036854775807.0 ? std::numeric_limits<int64_t>::max()
+                                                 : static_cast<int64_t>(param);
+      if (k < 1)
+        return absl::OkStatus();
+      const bool top = op_ == AggregateOp::kTopk;
+      auto less = top ? ValueLess : ReverseValueLess;
+      for (size_t e = 0; e < sv.size(); ++e) {
+        uint32_t g = group_of_[sv.ids[e]];
+        double v = sv.vals[e];
+        std::vector<HeapItem>& h = sc.heaps[g];
+        if (sc.stamp[g] != step) {
+          sc.stamp[g] = step;
+          sc.touched.push_back(g);
+          h.clear();
+          h.push_back({v, sv.ids[e]});
+          continue;
+        }
+        if (static_cast<int64_t>(h.size()) < k) {
+          h.push_back({v, sv.ids[e]});
+          HeapUp(h, h.size() - 1, less);
+        } else if (top ? (h[0].v < v || (std::isnan(h[0].v) && !std::isnan(v)))
+                       : (h[0].v > v || (std::isnan(h[0].v) && !std::isnan(v)))) {
+          h[0] = {v, sv.ids[e]};
+          if (k > 1)
+            HeapFix(h, 0, less);
+        }
+      }
+      for (uint32_t g : sc.touched) {
+        SortReverse(sc.heaps[g], less);
+        for (const HeapItem& it : sc.heaps[g])
+          out.Push(it.id, it.v);
+      }
+      return absl::OkStatus();
+    }
+    for (size_t e = 0; e < sv.size(); ++e) {
+      uint32_t g = group_of_[sv.ids[e]];
+      double v = sv.vals[e];
+      Acc& a = sc.acc[g];
+      if (sc.stamp[g] != step) {
+        sc.stamp[g] = step;
+        sc.touched.push_back(g);
+        a.value = v;
+        a.mean = v;
+        a.count = 1;
+        if (op_ == AggregateOp::kStddev || op_ == AggregateOp::kStdvar)
+          a.value = 0;
+        if (op_ == AggregateOp::kGroup)
+          a.value = 1;
+        if (op_ == AggregateOp::kQuantile) {
+          sc.values[g].clear();
+          sc.values[g].push_back(v);
+        }
+        continue;
+      }
+      switch (op_) {
+        case AggregateOp::kSum:
+          a.value += v;
+          break;
+        case AggregateOp::kAvg:
+          a.count++;
+          if (std::isinf(a.mean)) {
+            if (std::isinf(v) && (a.mean > 0) == (v > 0))
+              break;
+            if (!std::isinf(v) && !std::isnan(v))
+              break;
+          }
+          a.mean += v / a.count - a.mean / a.count;
+          break;
+        case AggregateOp::kCount:
+          a.count++;
+          break;
+        case AggregateOp::kMin:
+          if (a.value > v || std::isnan(a.value))
+            a.value = v;
+          break;
+        case AggregateOp::kMax:
+          if (a.value < v || std::isnan(a.value))
+            a.value = v;
+          break;
+        case AggregateOp::kGroup:
+          break;
+        case AggregateOp::kStddev:
+        case AggregateOp::kStdvar: {
+          a.count++;
+          double delta = v - a.mean;
+          a.mean += delta / a.count;
+          a.value += delta * (v - a.mean);
+          break;
+        }
+        case AggregateOp::kQuantile:
+          sc.values[g].push_back(v);
+          break;
+        default:
+          break;
+      }
+    }
+    for (uint32_t g : sc.touched) {
+      Acc& a = sc.acc[g];
+      double r = a.value;
+      switch (op_) {
+        case AggregateOp::kAvg:
+          r = a.mean;
+          break;
+        case AggregateOp::kCount:
+          r = a.count;
+          break;
+        case AggregateOp::kStdvar:
+          r = a.value / a.count;
+          break;
+        case AggregateOp::kStddev:
+          r = std::sqrt(a.value / a.count);
+          break;
+        case AggregateOp::kQuantile:
+          r = Quantile(param, sc.values[g]);
+          break;
+        default:
+          break;
+      }
+      out.Push(g, r);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<const std::vector<Labels>*> CountValuesSeries(const std::vector<Labels>& in) {
+    if (!IsValidLabelName(string_param_)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("invalid label name \"", string_param_, "\""));
+    }
+    std::vector<std::string> grouping = grouping_;
+    if (!without_)
+      grouping.push_back(string_param_);
+    LabelsIndex index;
+    std::vector<StepVector> buf(ctx_->batch_steps);
+    std::vector<double> counts;
+    std::vector<int64_t> stamp;
+    std::vector<uint32_t> order;
+    int64_t step = 0;
+    while (true) {
+      PAODIN_ASSIGN_OR_RETURN(size_t n, in_->Next(std::span<StepVector>(buf.data(), buf.size())));
+      if (n == 0)
+        break;
+      for (size_t i = 0; i < n; ++i, ++step) {
+        const StepVector& sv = buf[i];
+        order.clear();
+        for (size_t e = 0; e < sv.size(); ++e) {
+          LabelsBuilder b(in[sv.ids[e]]);
+          b.Set(string_param_, FormatFloatPlain(sv.vals[e]));
+          Labels withv = b.Build();
+          LabelsBuilder g(withv);
+          if (without_) {
+            for (const std::string& x : grouping)
+              g.Del(x);
+            g.Del(kMetricName);
+          } else {
+            g.Keep(grouping);
+          }
+          uint32_t id = index.Intern(g.Build());
+          if (id >= counts.size()) {
+            counts.resize(id + 1, 0);
+            stamp.resize(id + 1, -1);
+          }
+          if (stamp[id] != step) {
+            stamp[id] = step;
+            counts[id] = 0;
+            order.push_back(id);
+          }
+          counts[id]++;
+        }
+        StepVector o;
+        o.t = sv.t;
+        for (uint32_t id : order)
+          o.Push(id, counts[id]);
+        cv_steps_.push_back(std::move(o));
+      }
+    }
+    series_ = index.Take();
+    return &series_;
+  }
+
+  ExecContext* ctx_;
+  AggregateOp op_;
+  std::vector<std::string> grouping_;
+  bool without_;
+  OperatorPtr param_;
+  std::string string_param_;
+  OperatorPtr in_;
+  StepRange range_;
+  bool inited_ = false;
+  int64_t next_step_ = 0;
+  std::vector<Labels> series_;
+  std::vector<uint32_t> group_of_;
+  size_t num_groups_ = 0;
+  std::vector<Scratch> scratch_;
+  std::vector<StepVector> in_buf_, param_buf_;
+  std::vector<StepVector> cv_steps_;
+};
+
+}  // namespace
+
+OperatorPtr MakeAggregateOp(ExecContext* ctx, AggregateOp op, std::vector<std::string> grouping,
+                            bool without, OperatorPtr param, std::string string_param,
+                            OperatorPtr input, const StepRange& range) {
+  return std::make_unique<AggregateOperator>(ctx, op, std::move(grouping), without,
+                                             std::move(param), std::move(string_param),
+                                             std::move(input), range);
+}
+
+}  // namespace paodin::engine::exec

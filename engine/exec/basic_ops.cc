@@ -1,0 +1,1275 @@
+// Leaf operators (constants, selectors, range functions) and the simple per-step operators.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <unordered_map>
+
+#include "absl/strings/str_cat.h"
+#include "engine/exec/kernels.h"
+#include "engine/exec/operators.h"
+#include "engine/util/status_macros.h"
+#include "re2/re2.h"
+
+namespace paodin::engine::exec {
+
+using promql::FunctionId;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Pulls batches from a child in lockstep with the parent.
+class Input {
+ public:
+  Input() = default;
+
+  explicit Input(OperatorPtr op) : op_(std::move(op)) {}
+
+  absl::StatusOr<const std::vector<Labels>*> Series() { return op_->Series(); }
+
+  // Pulls `n` steps; the child must deliver exactly n.
+  absl::Status Pull(size_t n) {
+    if (buf_.size() < n)
+      buf_.resize(n);
+    PAODIN_ASSIGN_OR_RETURN(size_t got, op_->Next(std::span<StepVector>(buf_.data(), n)));
+    if (got != n)
+      return absl::InternalError("operator step count mismatch");
+    return absl::OkStatus();
+  }
+
+  const StepVector& at(size_t i) const { return buf_[i]; }
+
+  // The scalar value at step i (NaN when absent).
+  double Scalar(size_t i) const { return buf_[i].size() > 0 ? buf_[i].vals[0] : kNaN; }
+
+  bool valid() const { return op_ != nullptr; }
+
+ private:
+  OperatorPtr op_;
+  std::vector<StepVector> buf_;
+};
+
+// Base for operators that walk a StepRange batch by batch.
+class StepOp : public Operator {
+ protected:
+  StepOp(ExecContext* ctx, const StepRange& range) : ctx_(ctx), range_(range) {}
+
+  // How many steps the next batch has (0 at the end); advances the cursor.
+  size_t BeginBatch(std::span<StepVector> out) {
+    int64_t left = range_.NumSteps() - next_step_;
+    size_t n = static_cast<size_t>(std::min<int64_t>(left, static_cast<int64_t>(out.size())));
+    for (size_t i = 0; i < n; ++i)
+      out[i].Reset(range_.At(next_step_ + i));
+    batch_first_ = next_step_;
+    next_step_ += n;
+    return n;
+  }
+
+  bool Done() const { return next_step_ >= range_.NumSteps(); }
+
+  ExecContext* ctx_;
+  StepRange range_;
+  int64_t next_step_ = 0;
+  int64_t batch_first_ = 0;
+  std::vector<Labels> series_;
+};
+
+// ---------------------------------------------------------------------------------------------
+class ConstantOp : public StepOp {
+ public:
+  ConstantOp(double v, const StepRange& range) : StepOp(nullptr, range), v_(v) {
+    series_.emplace_back();
+  }
+
+  absl::StatusOr<const std::vector<Labels>*> Series() override { return &series_; }
+
+  absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
+    size_t n = BeginBatch(out);
+    for (size_t i = 0; i < n; ++i)
+      out[i].Push(0, v_);
+    return n;
+  }
+
+ private:
+  double v_;
+};
+
+class TimeOp : public StepOp {
+ public:
+  explicit TimeOp(const StepRange& range) : StepOp(nullptr, range) { series_.emplace_back(); }
+
+  absl::StatusOr<const std::vector<Labels>*> Series() override { return &series_; }
+
+  absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
+    size_t n = BeginBatch(out);
+    for (size_t i = 0; i < n; ++i)
+      out[i].Push(0, static_cast<double>(out[i].t) / 1000);
+    return n;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+class VectorSelectorOp : public StepOp {
+ public:
+  VectorSelectorOp(ExecContext* ctx, SeriesStreams streams, int64_t offset_ms, bool has_at,
+                   int64_t at_ms, const StepRange& range, bool timestamps)
+      : StepOp(ctx, range),
+        streams_(std::move(streams)),
+        offset_(offset_ms),
+        has_at_(has_at),
+        at_(at_ms),
+        timestamps_(timestamps) {
+    cursor_.assign(streams_.NumSeries(), 0);
+    if (timestamps) {
+      for (const Labels& l : streams_.labels)
+        series_.push_back(l.DropMetricName());
+    } else {
+      series_ = streams_.labels;
+    }
+  }
+
+  absl::StatusOr<const std::vector<Labels>*> Series() override { return &series_; }
+
+  absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
+    PAODIN_RETURN_IF_ERROR(ctx_->Check());
+    size_t n = BeginBatch(out);
+    if (n == 0)
+      return 0;
+    const size_t ns = streams_.NumSeries();
+    const size_t shards = ctx_->Shards(ns);
+    if (shards <= 1) {
+      PAODIN_RETURN_IF_ERROR(Shard(0, ns, out.subspan(0, n)));
+      return n;
+    }
+    if (shard_out_.size() < shards)
+      shard_out_.resize(shards);
+    std::vector<absl::Status> status(shards);
+    ctx_->pool->Run(shards, [&](size_t k) {
+      std::vector<StepVector>& so = shard_out_[k];
+      if (so.size() < n)
+        so.resize(n);
+      for (size_t i = 0; i < n; ++i)
+        so[i].Reset(out[i].t);
+      status[k] =
+          Shard(ns * k / shards, ns * (k + 1) / shards, std::span<StepVector>(so.data(), n));
+    });
+    for (size_t k = 0; k < shards; ++k)
+      PAODIN_RETURN_IF_ERROR(status[k]);
+    // Concatenate the shards per step, steps in parallel.
+    ctx_->pool->Run(n, [&](size_t i) {
+      for (size_t k = 0; k < shards; ++k) {
+        const StepVector& so = shard_out_[k][i];
+        out[i].ids.insert(out[i].ids.end(), so.ids.begin(), so.ids.end());
+        out[i].vals.insert(out[i].vals.end(), so.vals.begin(), so.vals.end());
+      }
+    });
+    return n;
+  }
+
+ private:
+  // Series [j0, j1) at every step of the batch, series-major: each series' buffer is filled
+  // tile by tile and its cursor walks forward once. Entries of a step come out in increasing
+  // id order.
+  absl::Status Shard(size_t j0, size_t j1, std::span<StepVector> out) {
+    const int64_t lookback = ctx_->lookback_ms;
+    const size_t n = out.size();
+    for (size_t s = j0; s < j1; ++s) {
+      const SampleBuffer& b = streams_.bufs[s];
+      size_t c = cursor_[s];
+      for (size_t i = 0; i < n; ++i) {
+        const int64_t ref = WrapSub(has_at_ ? at_ : out[i].t, offset_);
+        PAODIN_RETURN_IF_ERROR(streams_.FillUntil(s, ref, *ctx_));
+        if (has_at_)
+          c = 0;  // pinned: same reference every step
+        const size_t end = b.ts.size();
+        while (c < end && b.ts[c] <= ref)
+          ++c;
+        if (c == 0)
+          continue;
+        const size_t k = c - 1;
+        if (b.ts[k] < WrapSub(ref, lookback))
+          continue;
+        const double v = b.vs[k];
+        if (IsStaleNaN(v))
+          continue;
+        out[i].Push(static_cast<uint32_t>(s),
+                    timestamps_ ? static_cast<double>(b.ts[k]) / 1000 : v);
+      }
+      // Only the last sample at or before the reference time can still be needed.
+      if (!has_at_ && c > 1)
+        c -= streams_.Compact(s, c - 1, *ctx_);
+      cursor_[s] = c;
+    }
+    return absl::OkStatus();
+  }
+
+  std::vector<std::vector<StepVector>> shard_out_;
+  SeriesStreams streams_;
+  int64_t offset_;
+  bool has_at_;
+  int64_t at_;
+  bool timestamps_;
+  std::vector<size_t> cursor_;
+};
+
+// ---------------------------------------------------------------------------------------------
+class RangeFunctionOp : public StepOp {
+ public:
+  RangeFunctionOp(ExecContext* ctx, FunctionId id, RangeSource source,
+                  std::vector<OperatorPtr> args, const StepRange& range)
+      : StepOp(ctx, range), id_(id), src_(std::move(source)) {
+    for (auto& a : args)
+      args_.emplace_back(std::move(a));
+  }
+
+  absl::StatusOr<const std::vector<Labels>*> Series() override {
+    if (inited_)
+      return &series_;
+    inited_ = true;
+    for (auto& a : args_)
+      PAODIN_RETURN_IF_ERROR(a.Series().status());
+    size_t ns = src_.streams.NumSeries();
+    lo_.assign(ns, 0);
+    hi_.assign(ns, 0);
+    had_output_.assign(ns, 0);
+    if (id_ == FunctionId::kAbsentOverTime) {
+      series_.push_back(src_.absent_labels);
+      return &series_;
+    }
+    for (size_t i = 0; i < ns; ++i) {
+      const Labels& l = src_.streams.labels[i];
+      out_id_.push_back(index_.Intern(id_ == FunctionId::kLastOverTime ? l : l.DropMetricName()));
+    }
+    series_ = index_.labels();
+    return &series_;
+  }
+
+  absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
+    PAODIN_RETURN_IF_ERROR(ctx_->Check());
+    size_t n = BeginBatch(out);
+    if (n == 0)
+      return 0;
+    for (auto& a : args_)
+      PAODIN_RETURN_IF_ERROR(a.Pull(n));
+    argv_.assign(n * kMaxArgs, 0);
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t a = 0; a < args_.size() && a < kMaxArgs; ++a) {
+        argv_[i * kMaxArgs + a] = args_[a].Scalar(i);
+      }
+    }
+    const size_t ns = src_.streams.NumSeries();
+    const size_t shards = ctx_->Shards(ns);
+    any_.assign(n, 0);
+    if (shards <= 1) {
+      PAODIN_RETURN_IF_ERROR(Shard(0, ns, out.subspan(0, n), any_.data()));
+    } else {
+      // Series shards run on the pool, each into its own step buffers; concatenating them in
+      // shard order keeps the ids of every step increasing.
+      if (shard_out_.size() < shards)
+        shard_out_.resize(shards);
+      shard_any_.assign(shards * n, 0);
+      std::vector<absl::Status> status(shards);
+      ctx_->pool->Run(shards, [&](size_t k) {
+        std::vector<StepVector>& so = shard_out_[k];
+        if (so.size() < n)
+          so.resize(n);
+        for (size_t i = 0; i < n; ++i)
+          so[i].Reset(out[i].t);
+        status[k] = Shard(ns * k / shards, ns * (k + 1) / shards,
+                          std::span<StepVector>(so.data(), n), shard_any_.data() + k * n);
+      });
+      for (size_t k = 0; k < shards; ++k)
+        PAODIN_RETURN_IF_ERROR(status[k]);
+      // Concatenate the shards per step, steps in parallel.
+      ctx_->pool->Run(n, [&](size_t i) {
+        for (size_t k = 0; k < shards; ++k) {
+          const StepVector& so = shard_out_[k][i];
+          out[i].ids.insert(out[i].ids.end(), so.ids.begin(), so.ids.end());
+          out[i].vals.insert(out[i].vals.end(), so.vals.begin(), so.vals.end());
+          any_[i] |= shard_any_[k * n + i];
+        }
+      });
+    }
+    if (id_ == FunctionId::kAbsentOverTime) {
+      for (size_t i = 0; i < n; ++i) {
+        if (!any_[i])
+          out[i].Push(0, 1);
+      }
+      return n;
+    }
+    if (Done()) {
+      // Prometheus fails when two output series with points share a label set.
+      std::vector<char> seen(series_.size(), 0);
+      for (size_t j = 0; j < had_output_.size(); ++j) {
+        if (!had_output_[j])
+          continue;
+        if (seen[out_id_[j]])
+          return DuplicateLabelsetError();
+        seen[out_id_[j]] = 1;
+      }
+    }
+    return n;
+  }
+
+ private:
+  static constexpr size_t kMaxArgs = 4;
+
+  // Evaluates series [j0, j1) at every step of the batch, series-major for locality; each
+  // series' window bounds only move forward.
+  absl::Status Shard(size_t j0, size_t j1, std::span<StepVector> out, char* any) {
+    const size_t n = out.size();
+    const size_t nargs = std::min(args_.size(), kMaxArgs);
+    for (size_t j = j0; j < j1; ++j) {
+      const SampleBuffer& b = src_.streams.bufs[j];
+      size_t lo = lo_[j], hi = hi_[j];
+      for (size_t i = 0; i < n; ++i) {
+        const int64_t t = out[i].t;
+        const int64_t maxt = WrapSub(src_.has_at ? src_.at_ms : t, src_.offset_ms);
+        const int64_t mint = WrapSub(maxt, src_.range_ms);
+        PAODIN_RETURN_IF_ERROR(src_.streams.FillUntil(j, maxt, *ctx_));
+        if (src_.has_at)
+          lo = hi = 0;
+        const size_t end = b.ts.size();
+        while (lo < end && b.ts[lo] < mint)
+          ++lo;
+        if (hi < lo)
+          hi = lo;
+        while (hi < end && b.ts[hi] <= maxt)
+          ++hi;
+        if (hi == lo)
+          continue;
+        any[i] = 1;
+        if (id_ == FunctionId::kAbsentOverTime)
+          continue;
+        Window w{.ts = std::span<const int64_t>(b.ts.data() + lo, hi - lo),
+                 .vs = std::span<const double>(b.vs.data() + lo, hi - lo),
+                 .range_end = maxt,
+                 .range_ms = src_.range_ms,
+                 .eval_ts = t};
+        PAODIN_ASSIGN_OR_RETURN(
+            std::optional<double> v,
+            EvalRangeFunction(id_, w, std::span<const double>(argv_.data() + i * kMaxArgs, nargs)));
+        if (!v.has_value())
+          continue;
+        had_output_[j] = 1;
+        out[i].Push(out_id_[j], *v);
+      }
+      // Samples before the window start are never needed again (windows only move forward).
+      if (!src_.has_at && lo > 0) {
+        size_t dropped = src_.streams.Compact(j, lo, *ctx_);
+        lo -= dropped;
+        hi -= dropped;
+      }
+      lo_[j] = lo;
+      hi_[j] = hi;
+    }
+    return absl::OkStatus();
+  }
+
+  FunctionId id_;
+  RangeSource src_;
+  std::vector<Input> args_;
+  bool inited_ = false;
+  LabelsIndex index_;
+  std::vector<uint32_t> out_id_;
+  std::vector<size_t> lo_, hi_;
+  std::vector<char> had_output_;
+  std::vector<double> argv_;
+  std::vector<char> any_;
+  std::vector<std::vector<StepVector>> shard_out_;
+  std::vector<char> shard_any_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Maps input series to output series by a label transformation; checks per step that no two
+// inputs land on the same output.
+class MappedOp : public StepOp {
+ protected:
+  MappedOp(ExecContext* ctx, OperatorPtr input, const StepRange& range)
+      : StepOp(ctx, range), in_(std::move(input)) {}
+
+  // Computes out_id_ for every input series via Transform().
+  absl::Status BuildMapping() {
+    PAODIN_ASSIGN_OR_RETURN(const std::vector<Labels>* in, in_.Series());
+    for (const Labels& l : *in) {
+      PAODIN_ASSIGN_OR_RETURN(Labels o, Transform(l));
+      out_id_.push_back(index_.Intern(o));
+    }
+    series_ = index_.labels();
+    stamp_.assign(series_.size(), -1);
+    return absl::OkStatus();
+  }
+
+  virtual absl::StatusOr<Labels> Transform(const Labels& l) = 0;
+
+  // Emits `v` for input id `id` at step i; fails on a duplicate output at the step.
+  absl::Status Emit(StepVector& sv, int64_t step, uint32_t id, double v) {
+    uint32_t o = out_id_[id];
+    if (stamp_[o] == step)
+      return DuplicateLabelsetError();
+    stamp_[o] = step;
+    sv.Push(o, v);
+    return absl::OkStatus();
+  }
+
+  Input in_;
+  LabelsIndex index_;
+  std::vector<uint32_t> out_id_;
+  std::vector<int64_t> stamp_;
+  bool inited_ = false;
+};
+
+class InstantFunctionOp : public MappedOp {
+ public:
+  InstantFunctionOp(ExecContext* ctx, FunctionId id, OperatorPtr input,
+                    std::vector<OperatorPtr> args, const StepRange& range)
+      : MappedOp(ctx, std::move(input), range), id_(id) {
+    for (auto& a : args)
+      args_.emplace_back(std::move(a));
+  }
+
+  absl::StatusOr<const std::vector<Labels>*> Series() override {
+    if (!inited_) {
+      inited_ = true;
+      for (auto& a : args_)
+        PAODIN_RETURN_IF_ERROR(a.Series().status());
+      PAODIN_RETURN_IF_ERROR(BuildMapping());
+    }
+    return &series_;
+  }
+
+  absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
+    size_t n = BeginBatch(out);
+    if (n == 0)
+      return 0;
+    PAODIN_RETURN_IF_ERROR(in_.Pull(n));
+    for (auto& a : args_)
+      PAODIN_RETURN_IF_ERROR(a.Pull(n));
+    double argv[4];
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t a = 0; a < args_.size() && a < 4; ++a)
+        argv[a] = args_[a].Scalar(i);
+      if (id_ == FunctionId::kClamp && argv[1] < argv[0])
+        continue;
+      const StepVector& sv = in_.at(i);
+      std::span<const double> args(argv, args_.size());
+      for (size_t k = 0; k < sv.size(); ++k) {
+        PAODIN_RETURN_IF_ERROR(
+            Emit(out[i], batch_first_ + i, sv.ids[k], EvalInstantMath(id_, sv.vals[k], args)));
+      }
+    }
+    return n;
+  }
+
+ private:
+  absl::StatusOr<Labels> Transform(const Labels& l) override { return l.DropMetricName(); }
+
+  FunctionId id_;
+  std::vector<Input> args_;
+};
+
+class StepTimestampOp : public MappedOp {
+ public:
+  StepTimestampOp(ExecContext* ctx, OperatorPtr input, const StepRange& range)
+      : MappedOp(ctx, std::move(input), range) {}
+
+  absl::StatusOr<const std::vector<Labels>*> Series() override {
+    if (!inited_) {
+      inited_ = true;
+      PAODIN_RETURN_IF_ERROR(BuildMapping());
+    }
+    return &series_;
+  }
+
+  absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
+    size_t n = BeginBatch(out);
+    if (n == 0)
+      return 0;
+    PAODIN_RETURN_IF_ERROR(in_.Pull(n));
+    for (size_t i = 0; i < n; ++i) {
+      const StepVector& sv = in_.at(i);
+      for (size_t k = 0; k < sv.size(); ++k) {
+        PAODIN_RETURN_IF_ERROR(
+            Emit(out[i], batch_first_ + i, sv.ids[k], static_cast<double>(out[i].t) / 1000));
+      }
+    }
+    return n;
+  }
+
+ private:
+  absl::StatusOr<Labels> Transform(const Labels& l) override { return l.DropMetricName(); }
+};
+
+// Unary minus: Prometheus checks duplicates over the whole result, not per step.
+class NegateOp : public StepOp {
+ public:
+  NegateOp(ExecContext* ctx, OperatorPtr input, bool is_scalar, const StepRange& range)
+      : StepOp(ctx, range), in_(std::move(input)), is_scalar_(is_scalar) {}
+
+  absl::StatusOr<const std::vector<Labels>*> Series() override {
+    if (!inited_) {
+      inited_ = true;
+      PAODIN_ASSIGN_OR_RETURN(const std::vector<Labels>* in, in_.Series());
+      for (const Labels& l : *in)
+        out_id_.push_back(index_.Intern(is_scalar_ ? l : l.DropMetricName()));
+      series_ = index_.labels();
+      had_.assign(in->size(), false);
+    }
+    return &series_;
+  }
+
+  absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
+    size_t n = BeginBatch(out);
+    if (n == 0)
+      return 0;
+    PAODIN_RETURN_IF_ERROR(in_.Pull(n));
+    for (size_t i = 0; i < n; ++i) {
+      const StepVector& sv = in_.at(i);
+      for (size_t k = 0; k < sv.size(); ++k) {
+        had_[sv.ids[k]] = true;
+        out[i].Push(out_id_[sv.ids[k]], -sv.vals[k]);
+      }
+    }
+    if (Done()) {
+      std::vector<char> seen(series_.size(), 0);
+      for (size_t j = 0; j < had_.size(); ++j) {
+        if (!had_[j])
+          continue;
+        if (seen[out_id_[j]])
+          return DuplicateLabelsetError();
+        seen[out_id_[j]] = 1;
+      }
+    }
+    return n;
+  }
+
+ private:
+  Input in_;
+  bool is_scalar_;
+  bool inited_ = false;
+  LabelsIndex index_;
+  std::vector<uint32_t> out_id_;
+  std::vector<bool> had_;
+};
+
+class ScalarOp : public StepOp {
+ public:
+  ScalarOp(ExecContext* ctx, OperatorPtr input, const StepRange& range)
+      : StepOp(ctx, range), in_(std::move(input)) {
+    series_.emplace_back();
+  }
+
+  absl::StatusOr<const std::vector<Labels>*> Series() override {
+    PAODIN_RETURN_IF_ERROR(in_.Series().status());
+    return &series_;
+  }
+
+  absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
+    size_t n = BeginBatch(out);
+    if (n == 0)
+      return 0;
+    PAODIN_RETURN_IF_ERROR(in_.Pull(n));
+    for (size_t i = 0; i < n; ++i) {
+      const StepVector& sv = in_.at(i);
+      out[i].Push(0, sv.size() == 1 ? sv.vals[0] : kNaN);
+    }
+    return n;
+  }
+
+ private:
+  Input in_;
+};
+
+class VectorOp : public StepOp {
+ public:
+  VectorOp(ExecContext* ctx, OperatorPtr input, const StepRange& range)
+      : StepOp(ctx, range), in_(std::move(input)) {
+    series_.emplace_back();
+  }
+
+  absl::StatusOr<const std::vector<Labels>*> Series() override {
+    PAODIN_RETURN_IF_ERROR(in_.Series().status());
+    return &series_;
+  }
+
+  absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
+    size_t n = BeginBatch(out);
+    if (n == 0)
+      return 0;
+    PAODIN_RETURN_IF_ERROR(in_.Pull(n));
+    for (size_t i = 0; i < n; ++i)
+      out[i].Push(0, in_.Scalar(i));
+    return n;
+  }
+
+ private:
+  Input in_;
+};
+
+class AbsentOp : public StepOp {
+ public:
+  AbsentOp(ExecContext* ctx, OperatorPtr input, Labels labels, const StepRange& range)
+      : StepOp(ctx, range), in_(std::move(input)) {
+    series_.push_back(std::move(labels));
+  }
+
+  absl::StatusOr<const std::vector<Labels>*> Series() override {
+    PAODIN_RETURN_IF_ERROR(in_.Series().status());
+    return &series_;
+  }
+
+  absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
+    size_t n = BeginBatch(out);
+    if (n == 0)
+      return 0;
+    PAODIN_RETURN_IF_ERROR(in_.Pull(n));
+    for (size_t i = 0; i < n; ++i) {
+      if (in_.at(i).size() == 0)
+        out[i].Push(0, 1);
+    }
+    return n;
+  }
+
+ private:
+  Input in_;
+};
+
+class SortOp : public StepOp {
+ public:
+  SortOp(ExecContext* ctx, OperatorPtr input, bool desc, const StepRange& range)
+      : StepOp(ctx, range), in_(std::move(input)), desc_(desc) {}
+
+  absl::StatusOr<const std::vector<Labels>*> Series() override {
+    PAODIN_ASSIGN_OR_RETURN(const std::vector<Labels>* in, in_.Series());
+    return in;
+  }
+
+  absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
+    size_t n = BeginBatch(out);
+    if (n == 0)
+      return 0;
+    PAODIN_RETURN_IF_ERROR(in_.Pull(n));
+    for (size_t i = 0; i < n; ++i) {
+      const StepVector& sv = in_.at(i);
+      order_.resize(sv.size());
+      for (size_t k = 0; k < sv.size(); ++k)
+        order_[k] = k;
+      // Prometheus: sort = reverse of a descending sort with NaN first; sort_desc = reverse
+      // of an ascending sort with NaN first (so NaN ends last in both). Go's sort.Sort uses
+      // insertion sort up to 12 elements; reproduce it for identical tie order.
+      const bool desc = desc_;
+      auto less = [&](size_t a, size_t b) {
+        double x = sv.vals[a], y = sv.vals[b];
+        if (std::isnan(x))
+          return true;
+        return desc ? x < y : x > y;
+      };
+      auto rless = [&](size_t a, size_t b) { return less(b, a); };
+      if (order_.size() <= 12) {
+        for (size_t p = 1; p < order_.size(); ++p) {
+          for (size_t q = p; q > 0 && rless(order_[q], order_[q - 1]); --q) {
+            std::swap(order_[q], order_[q - 1]);
+          }
+        }
+      } else {
+        std::stable_sort(order_.begin(), order_.end(), rless);
+      }
+      for (size_t k : order_)
+        out[i].Push(sv.ids[k], sv.vals[k]);
+    }
+    return n;
+  }
+
+ private:
+  Input in_;
+  bool desc_;
+  std::vector<size_t> order_;
+};
+
+// Go's regexp.Expand template syntax: $1, ${1}, $name, ${name}, $$.
+std::string ExpandTemplate(const re2::RE2& re, std::string_view tmpl,
+                           const std::vector<re2::StringPiece>& groups) {
+  std::string out;
+  const auto& names = re.NamedCapturingGroups();
+  size_t i = 0;
+  while (i < tmpl.size()) {
+    char c = tmpl[i];
+    if (c != '$' || i + 1 >= tmpl.size()) {
+      out += c;
+      ++i;
+      continue;
+    }
+    ++i;
+    if (tmpl[i] == '$') {
+      out += '$';
+      ++i;
+      continue;
+    }
+    std::string name;
+    size_t j = i;
+    bool brace = tmpl[i] == '{';
+    if (brace) {
+      j = i + 1;
+      while (j < tmpl.size() &&
+             (std::isalnum(static_cast<unsigned char>(tmpl[j])) || tmpl[j] == '_'))
+        ++j;
+      if (j >= tmpl.size() || tmpl[j] != '}' || j == i + 1) {
+        out += '$';
+        continue;
+      }
+      name = std::string(tmpl.substr(i + 1, j - i - 1));
+      i = j + 1;
+    } else {
+      while (j < tmpl.size() &&
+             (std::isalnum(static_cast<unsigned char>(tmpl[j])) || tmpl[j] == '_'))
+        ++j;
+      if (j == i) {
+        out += '$';
+        continue;
+      }
+      name = std::string(tmpl.substr(i, j - i));
+      i = j;
+    }
+    bool numeric = !name.empty() && std::all_of(name.begin(), name.end(), [](char ch) {
+      return std::isdigit(static_cast<unsigned char>(ch));
+    });
+    int idx = -1;
+    if (numeric) {
+      if (name.size() < 9)
+        idx = std::stoi(name);
+    } else {
+      auto it = names.find(name);
+      if (it != names.end())
+        idx = it->second;
+    }
+    if (idx >= 0 && idx < static_cast<int>(groups.size()) && groups[idx].data() != nullptr) {
+      out.append(groups[idx].data(), groups[idx].size());
+    }
+  }
+  return out;
+}
+
+bool IsValidLabelName(std::string_view s) {
+  if (s.empty())
+    return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+              (i > 0 && c >= '0' && c <= '9');
+    if (!ok)
+      return false;
+  }
+  return true;
+}
+
+class LabelReplaceOp : public MappedOp {
+ public:
+  LabelReplaceOp(ExecContext* ctx, OperatorPtr input, std::string dst, std::string repl,
+                 std::string src, std::string regex, const StepRange& range)
+      : MappedOp(ctx, std::move(input), range),
+        dst_(std::move(dst)),
+        repl_(std::move(repl)),
+        src_(std::move(src)),
+        regex_str_(std::move(regex)) {}
+
+  absl::StatusOr<const std::vector<Labels>*> Series() override {
+    if (!inited_) {
+      inited_ = true;
+      re2::RE2::Options opts;
+      opts.set_log_errors(false);
+      opts.set_dot_nl(false);
+      re_ = std::make_unique<re2::RE2>(absl::StrCat("^(?:", regex_str_, ")$"), opts);
+      if (!re_->ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("invalid regular expression in label_replace(): ", regex_str_));
+      }
+      if (!IsValidLabelName(dst_)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("invalid destination label name in label_replace(): ", dst_));
+      }
+      PAODIN_RETURN_IF_ERROR(BuildMapping());
+    }
+    return &series_;
+  }
+
+  absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
+    size_t n = BeginBatch(out);
+    if (n == 0)
+      return 0;
+    PAODIN_RETURN_IF_ERROR(in_.Pull(n));
+    for (size_t i = 0; i < n; ++i) {
+      const StepVector& sv = in_.at(i);
+      for (size_t k = 0; k < sv.size(); ++k) {
+        PAODIN_RETURN_IF_ERROR(Emit(out[i], batch_first_ + i, sv.ids[k], sv.vals[k]));
+      }
+    }
+    return n;
+  }
+
+ private:
+  absl::StatusOr<Labels> Transform(const Labels& l) override {
+    std::string_view src_val = l.Get(src_);
+    int ngroups = re_->NumberOfCapturingGroups() + 1;
+    std::vector<re2::StringPiece> groups(ngroups);
+    if (!re_->Match(re2::StringPiece(src_val.data(), src_val.size()), 0, src_val.size(),
+                    re2::RE2::UNANCHORED, groups.data(), ngroups)) {
+      return l;
+    }
+    std::string res = ExpandTemplate(*re_, repl_, groups);
+    LabelsBuilder b(l);
+    b.Del(dst_);
+    if (!res.empty())
+      b.Set(dst_, res);
+    return b.Build();
+  }
+
+  std::string dst_, repl_, src_, regex_str_;
+  std::unique_ptr<re2::RE2> re_;
+};
+
+class LabelJoinOp : public MappedOp {
+ public:
+  LabelJoinOp(ExecContext* ctx, OperatorPtr input, std::string dst, std::string sep,
+              std::vector<std::string> srcs, const StepRange& range)
+      : MappedOp(ctx, std::move(input), range),
+        dst_(std::move(dst)),
+        sep_(std::move(sep)),
+        srcs_(std::move(srcs)) {}
+
+  absl::StatusOr<const std::vector<Labels>*> Series() override {
+    if (!inited_) {
+      inited_ = true;
+      for (const std::string& s : srcs_) {
+        if (!IsValidLabelName(s)) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("invalid source label name in label_join(): ", s));
+        }
+      }
+      if (!IsValidLabelName(dst_)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("invalid destination label name in label_join(): ", dst_));
+      }
+      PAODIN_RETURN_IF_ERROR(BuildMapping());
+    }
+    return &series_;
+  }
+
+  absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
+    size_t n = BeginBatch(out);
+    if (n == 0)
+      return 0;
+    PAODIN_RETURN_IF_ERROR(in_.Pull(n));
+    for (size_t i = 0; i < n; ++i) {
+      const StepVector& sv = in_.at(i);
+      for (size_t k = 0; k < sv.size(); ++k) {
+        PAODIN_RETURN_IF_ERROR(Emit(out[i], batch_first_ + i, sv.ids[k], sv.vals[k]));
+      }
+    }
+    return n;
+  }
+
+ private:
+  absl::StatusOr<Labels> Transform(const Labels& l) override {
+    std::string joined;
+    for (size_t i = 0; i < srcs_.size(); ++i) {
+      if (i > 0)
+        joined += sep_;
+      joined += l.Get(srcs_[i]);
+    }
+    LabelsBuilder b(l);
+    b.Set(dst_, joined);
+    return b.Build();
+  }
+
+  std::string dst_, sep_;
+  std::vector<std::string> srcs_;
+};
+
+class HistogramQuantileOp : public StepOp {
+ public:
+  HistogramQuantileOp(ExecContext* ctx, OperatorPtr phi, OperatorPtr input, const StepRange& range)
+      : StepOp(ctx, range), phi_(std::move(phi)), in_(std::move(input)) {}
+
+  absl::StatusOr<const std::vector<Labels>*> Series() override {
+    if (inited_)
+      return &series_;
+    inited_ = true;
+    PAODIN_RETURN_IF_ERROR(phi_.Series().status());
+    PAODIN_ASSIGN_OR_RETURN(const std::vector<Labels>* in, in_.Series());
+    LabelsIndex groups;
+    for (const Labels& l : *in) {
+      std::optional<double> le = ParseGoFloat(l.Get("le"));
+      if (!le.has_value()) {
+        group_of_.push_back(-1);
+        le_.push_back(0);
+        continue;
+      }
+      LabelsBuilder b(l);
+      b.Del("le");
+      Labels key = b.Build();
+      size_t before = groups.labels().size();
+      uint32_t g = groups.Intern(key);
+      if (groups.labels().size() > before)
+        group_out_.push_back(index_.Intern(key.DropMetricName()));
+      group_of_.push_back(static_cast<int32_t>(g));
+      le_.push_back(*le);
+    }
+    buckets_.resize(groups.labels().size());
+    series_ = index_.labels();
+    stamp_.assign(series_.size(), -1);
+    return &series_;
+  }
+
+  absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
+    size_t n = BeginBatch(out);
+    if (n == 0)
+      return 0;
+    PAODIN_RETURN_IF_ERROR(phi_.Pull(n));
+    PAODIN_RETURN_IF_ERROR(in_.Pull(n));
+    for (size_t i = 0; i < n; ++i) {
+      double q = phi_.Scalar(i);
+      const StepVector& sv = in_.at(i);
+      touched_.clear();
+      for (size_t k = 0; k < sv.size(); ++k) {
+        int32_t g = group_of_[sv.ids[k]];
+        if (g < 0)
+          continue;
+        if (buckets_[g].empty())
+          touched_.push_back(g);
+        buckets_[g].push_back(Bucket{le_[sv.ids[k]], sv.vals[k]});
+      }
+      for (int32_t g : touched_) {
+        uint32_t o = group_out_[g];
+        if (stamp_[o] == batch_first_ + static_cast<int64_t>(i))
+          return DuplicateLabelsetError();
+        stamp_[o] = batch_first_ + i;
+        out[i].Push(o, BucketQuantile(q, buckets_[g]));
+        buckets_[g].clear();
+      }
+    }
+    return n;
+  }
+
+ private:
+  Input phi_, in_;
+  bool inited_ = false;
+  LabelsIndex index_;
+  std::vector<int32_t> group_of_;
+  std::vector<double> le_;
+  std::vector<uint32_t> group_out_;
+  std::vector<std::vector<Bucket>> buckets_;
+  std::vector<int32_t> touched_;
+  std::vector<int64_t> stamp_;
+};
+
+class EmptyOp : public StepOp {
+ public:
+  EmptyOp(ExecContext* ctx, std::vector<OperatorPtr> inputs, const StepRange& range)
+      : StepOp(ctx, range) {
+    for (auto& i : inputs)
+      in_.emplace_back(std::move(i));
+  }
+
+  absl::StatusOr<const std::vector<Labels>*> Series() override {
+    for (auto& i : in_)
+      PAODIN_RETURN_IF_ERROR(i.Series().status());
+    return &series_;
+  }
+
+  absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
+    size_t n = BeginBatch(out);
+    for (auto& i : in_)
+      PAODIN_RETURN_IF_ERROR(i.Pull(n));
+    return n;
+  }
+
+ private:
+  std::vector<Input> in_;
+};
+
+class StepInvariantOp : public StepOp {
+ public:
+  StepInvariantOp(ExecContext* ctx, OperatorPtr input, const StepRange& range)
+      : StepOp(ctx, range), in_(std::move(input)) {}
+
+  absl::StatusOr<const std::vector<Labels>*> Series() override {
+    if (!inited_) {
+      inited_ = true;
+      PAODIN_ASSIGN_OR_RETURN(const std::vector<Labels>* in, in_.Series());
+      PAODIN_RETURN_IF_ERROR(in_.Pull(1));
+      once_ = in_.at(0);
+      return in;
+    }
+    return in_.Series();
+  }
+
+  absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
+    size_t n = BeginBatch(out);
+    for (size_t i = 0; i < n; ++i) {
+      out[i].ids = once_.ids;
+      out[i].vals = once_.vals;
+    }
+    return n;
+  }
+
+ private:
+  Input in_;
+  bool inited_ = false;
+  StepVector once_;
+};
+
+}  // namespace
+
+absl::Status ExecContext::AddSamples(int64_t n) {
+  int64_t now = samples_held.fetch_add(n) + n;
+  int64_t peak = peak_samples.load(std::memory_order_relaxed);
+  while (now > peak && !peak_samples.compare_exchange_weak(peak, now)) {
+  }
+  if (now > max_samples)
+    return TooManySamplesError();
+  return absl::OkStatus();
+}
+
+absl::Status TooManySamplesError() {
+  return absl::ResourceExhaustedError(
+      "query processing would load too many samples into memory in query execution");
+}
+
+absl::Status DuplicateLabelsetError() {
+  return absl::FailedPreconditionError("vector cannot contain metrics with the same labelset");
+}
+
+uint32_t LabelsIndex::Intern(const Labels& l) {
+  auto [it, inserted] = ids_.emplace(std::string(l.bytes()), labels_.size());
+  if (inserted)
+    labels_.push_back(l);
+  return it->second;
+}
+
+absl::StatusOr<SeriesSamples> Materialize(Operator& op, ExecContext& ctx, const StepRange& range) {
+  PAODIN_ASSIGN_OR_RETURN(const std::vector<Labels>* series, op.Series());
+  size_t ns = series->size();
+  std::vector<std::vector<int64_t>> ts(ns);
+  std::vector<std::vector<double>> vs(ns);
+  std::vector<StepVector> buf(ctx.batch_steps);
+  int64_t total = 0;
+  while (true) {
+    PAODIN_ASSIGN_OR_RETURN(size_t n, op.Next(std::span<StepVector>(buf.data(), buf.size())));
+    if (n == 0)
+      break;
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t k = 0; k < buf[i].size(); ++k) {
+        ts[buf[i].ids[k]].push_back(buf[i].t);
+        vs[buf[i].ids[k]].push_back(buf[i].vals[k]);
+      }
+      total += buf[i].size();
+    }
+    // Account as we go so a runaway subquery fails early.
+    int64_t batch_total = 0;
+    for (size_t i = 0; i < n; ++i)
+      batch_total += buf[i].size();
+    PAODIN_RETURN_IF_ERROR(ctx.AddSamples(batch_total));
+  }
+  SeriesSamples out;
+  out.ts.reserve(total);
+  out.vs.reserve(total);
+  for (size_t s = 0; s < ns; ++s) {
+    if (ts[s].empty())
+      continue;
+    out.labels.push_back((*series)[s]);
+    out.ts.insert(out.ts.end(), ts[s].begin(), ts[s].end());
+    out.vs.insert(out.vs.end(), vs[s].begin(), vs[s].end());
+    out.offsets.push_back(out.ts.size());
+  }
+  return out;
+}
+
+bool ResolveAt(promql::AtModifier at, int64_t at_ms, const StepRange& query, int64_t* out) {
+  switch (at) {
+    case promql::AtModifier::kNone:
+      return false;
+    case promql::AtModifier::kTimestamp:
+      *out = at_ms;
+      return true;
+    case promql::AtModifier::kStart:
+      *out = query.start;
+      return true;
+    case promql::AtModifier::kEnd:
+      *out = query.end;
+      return true;
+  }
+  return false;
+}
+
+absl::Status SeriesStreams::FillUntil(size_t j, int64_t t, ExecContext& ctx) {
+  SampleBuffer& b = bufs[j];
+  int64_t tile_ts[256];
+  double tile_vs[256];
+  while (b.it != nullptr && (b.ts.empty() || b.ts.back() <= t)) {
+    PAODIN_ASSIGN_OR_RETURN(size_t n, b.it->Next(tile_ts, tile_vs));
+    if (n == 0) {
+      b.it.reset();
+      break;
+    }
+    ctx.samples_scanned.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
+    size_t before = b.ts.size();
+    if (!drop_stale && tile_ts[0] >= min_t && tile_ts[n - 1] <= max_t) {
+      // The common case: the whole tile is in range.
+      b.ts.insert(b.ts.end(), tile_ts, tile_ts + n);
+      b.vs.insert(b.vs.end(), tile_vs, tile_vs + n);
+    } else {
+      for (size_t i = 0; i < n; ++i) {
+        if (tile_ts[i] < min_t || tile_ts[i] > max_t)
+          continue;
+        if (drop_stale && IsStaleNaN(tile_vs[i]))
+          continue;
+        b.ts.push_back(tile_ts[i]);
+        b.vs.push_back(tile_vs[i]);
+      }
+    }
+    PAODIN_RETURN_IF_ERROR(ctx.AddSamples(static_cast<int64_t>(b.ts.size() - before)));
+  }
+  return absl::OkStatus();
+}
+
+size_t SeriesStreams::Compact(size_t j, size_t keep_from, ExecContext& ctx) {
+  SampleBuffer& b = bufs[j];
+  if (keep_from < 256 || keep_from * 2 < b.ts.size())
+    return 0;
+  b.ts.erase(b.ts.begin(), b.ts.begin() + keep_from);
+  b.vs.erase(b.vs.begin(), b.vs.begin() + keep_from);
+  ctx.ReleaseSamples(static_cast<int64_t>(keep_from));
+  return keep_from;
+}
+
+SeriesStreams StreamsFromSamples(SeriesSamples samples) {
+  SeriesStreams out;
+  out.bufs.resize(samples.NumSeries());
+  for (size_t i = 0; i < samples.NumSeries(); ++i) {
+    SampleBuffer& b = out.bufs[i];
+    b.ts.assign(samples.ts.begin() + samples.offsets[i],
+                samples.ts.begin() + samples.offsets[i + 1]);
+    b.vs.assign(samples.vs.begin() + samples.offsets[i],
+                samples.vs.begin() + samples.offsets[i + 1]);
+  }
+  out.labels = std::move(samples.labels);
+  return out;
+}
+
+absl::StatusOr<SeriesStreams> OpenSelector(ExecContext& ctx, const promql::VectorSelector& sel,
+                                           bool drop_stale, const SelectHints& hints) {
+  PAODIN_ASSIGN_OR_RETURN(std::unique_ptr<SeriesSet> set,
+                          ctx.queryable->Select(hints, sel.matchers, ctx.query_ctx));
+  SeriesStreams out;
+  out.min_t = hints.start_ms;
+  out.max_t = hints.end_ms;
+  out.drop_stale = drop_stale;
+  while (set->Next()) {
+    out.labels.push_back(set->labels());
+    out.bufs.emplace_back();
+    out.bufs.back().it = set->Samples();
+    if (out.labels.size() % 4096 == 0)
+      PAODIN_RETURN_IF_ERROR(ctx.Check());
+  }
+  PAODIN_RETURN_IF_ERROR(set->status());
+  for (std::string& w : set->warnings())
+    ctx.warnings.push_back(std::move(w));
+  return out;
+}
+
+Labels AbsentLabels(const promql::VectorSelector& sel) {
+  LabelsBuilder b{Labels()};
+  std::vector<std::string> empty;
+  std::vector<std::string> set_names;
+  for (const Matcher& m : sel.matchers) {
+    if (m.name() == kMetricName)
+      continue;
+    bool already = std::find(set_names.begin(), set_names.end(), m.name()) != set_names.end();
+    if (m.type() == MatchType::kEqual && !already) {
+      b.Set(m.name(), m.value());
+      set_names.push_back(m.name());
+    } else {
+      empty.push_back(m.name());
+    }
+  }
+  for (const std::string& n : empty)
+    b.Del(n);
+  return b.Build();
+}
+
+OperatorPtr MakeConstantOp(double v, const StepRange& range) {
+  return std::make_unique<ConstantOp>(v, range);
+}
+
+OperatorPtr MakeTimeOp(const StepRange& range) { return std::make_unique<TimeOp>(range); }
+
+OperatorPtr MakeVectorSelectorOp(ExecContext* ctx, SeriesStreams streams, int64_t offset_ms,
+                                 bool has_at, int64_t at_ms, const StepRange& range,
+                                 bool timestamps) {
+  return std::make_unique<VectorSelectorOp>(ctx, std::move(streams), offset_ms, has_at, at_ms,
+                                            range, timestamps);
+}
+
+OperatorPtr MakeRangeFunctionOp(ExecContext* ctx, FunctionId id, RangeSource source,
+                                std::vector<OperatorPtr> args, const StepRange& range) {
+  return std::make_unique<RangeFunctionOp>(ctx, id, std::move(source), std::move(args), range);
+}
+
+OperatorPtr MakeInstantFunctionOp(ExecContext* ctx, FunctionId id, OperatorPtr input,
+                                  std::vector<OperatorPtr> args, const StepRange& range) {
+  return std::make_unique<InstantFunctionOp>(ctx, id, std::move(input), std::move(args), range);
+}
+
+OperatorPtr MakeStepTimestampOp(ExecContext* ctx, OperatorPtr input, const StepRange& range) {
+  return std::make_unique<StepTimestampOp>(ctx, std::move(input), range);
+}
+
+OperatorPtr MakeNegateOp(ExecContext* ctx, OperatorPtr input, bool is_scalar,
+                         const StepRange& range) {
+  return std::make_unique<NegateOp>(ctx, std::move(input), is_scalar, range);
+}
+
+OperatorPtr MakeScalarOp(ExecContext* ctx, OperatorPtr input, const StepRange& range) {
+  return std::make_unique<ScalarOp>(ctx, std::move(input), range);
+}
+
+OperatorPtr MakeVectorOp(ExecContext* ctx, OperatorPtr input, const StepRange& range) {
+  return std::make_unique<VectorOp>(ctx, std::move(input), range);
+}
+
+OperatorPtr MakeAbsentOp(ExecContext* ctx, OperatorPtr input, Labels labels,
+                         const StepRange& range) {
+  return std::make_unique<AbsentOp>(ctx, std::move(input), std::move(labels), range);
+}
+
+OperatorPtr MakeSortOp(ExecContext* ctx, OperatorPtr input, bool desc, const StepRange& range) {
+  return std::make_unique<SortOp>(ctx, std::move(input), desc, range);
+}
+
+OperatorPtr MakeLabelReplaceOp(ExecContext* ctx, OperatorPtr input, std::string dst,
+                               std::string repl, std::string src, std::string regex,
+                               const StepRange& range) {
+  return std::make_unique<LabelReplaceOp>(ctx, std::move(input), std::move(dst), std::move(repl),
+                                          std::move(src), std::move(regex), range);
+}
+
+OperatorPtr MakeLabelJoinOp(ExecContext* ctx, OperatorPtr input, std::string dst, std::string sep,
+                            std::vector<std::string> srcs, const StepRange& range) {
+  return std::make_unique<LabelJoinOp>(ctx, std::move(input), std::move(dst), std::move(sep),
+                                       std::move(srcs), range);
+}
+
+OperatorPtr MakeHistogramQuantileOp(ExecContext* ctx, OperatorPtr phi, OperatorPtr input,
+                                    const StepRange& range) {
+  return std::make_unique<HistogramQuantileOp>(ctx, std::move(phi), std::move(input), range);
+}
+
+OperatorPtr MakeEmptyOp(ExecContext* ctx, std::vector<OperatorPtr> inputs, const StepRange& range) {
+  return std::make_unique<EmptyOp>(ctx, std::move(inputs), range);
+}
+
+OperatorPtr MakeStepInvariantOp(ExecContext* ctx, OperatorPtr input, const StepRange& range) {
+  return std::make_unique<StepInvariantOp>(ctx, std::move(input), range);
+}
+
+}  // namespace paodin::engine::exec

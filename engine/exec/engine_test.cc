@@ -1,0 +1,320 @@
+#include "engine/exec/engine.h"
+
+#include <cmath>
+
+#include "engine/storage/memory_queryable.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace paodin::engine {
+namespace {
+
+Labels L(std::vector<std::pair<std::string, std::string>> pairs) {
+  return *Labels::FromPairs(std::move(pairs));
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Two counters, one sample every 15s for 10 minutes.
+    for (int i = 0; i <= 40; ++i) {
+      store_.Add(L({{"__name__", "req"}, {"job", "a"}}), i * 15000, i * 10.0);
+      store_.Add(L({{"__name__", "req"}, {"job", "b"}}), i * 15000, i * 20.0);
+    }
+  }
+
+  MemoryQueryable store_;
+  Engine engine_;
+};
+
+TEST_F(EngineTest, InstantSelector) {
+  auto r = engine_.InstantQuery(store_, "req", 600000);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->type, ResultType::kVector);
+  ASSERT_EQ(r->series.size(), 2u);
+  EXPECT_EQ(r->series[0].vs[0], 400);
+}
+
+TEST_F(EngineTest, SumByRate) {
+  auto r = engine_.InstantQuery(store_, "sum by (job) (rate(req[1m]))", 600000);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->series.size(), 2u);
+  for (const auto& s : r->series) {
+    double want = s.labels.Get("job") == "a" ? 10.0 / 15 : 20.0 / 15;
+    EXPECT_NEAR(s.vs[0], want, 1e-9);
+  }
+}
+
+TEST_F(EngineTest, RangeQueryIsSortedAndHasEveryStep) {
+  auto r = engine_.RangeQuery(store_, "req * 2", 0, 600000, 60000);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->type, ResultType::kMatrix);
+  ASSERT_EQ(r->series.size(), 2u);
+  EXPECT_EQ(r->series[0].labels.Get("job"), "a");
+  EXPECT_EQ(r->series[0].ts.size(), 11u);
+  EXPECT_FALSE(r->series[0].labels.Has("__name__"));
+}
+
+TEST_F(EngineTest, ScalarResult) {
+  auto r = engine_.InstantQuery(store_, "1 + 2", 0);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->type, ResultType::kScalar);
+  EXPECT_EQ(r->scalar, 3);
+}
+
+TEST_F(EngineTest, ManyToManyMatchingFails) {
+  auto r = engine_.InstantQuery(store_, "req + on() req", 600000);
+  EXPECT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr("many-to-many"));
+}
+
+TEST_F(EngineTest, ParseErrorIsInvalidArgument) {
+  auto r = engine_.InstantQuery(store_, "sum(", 0);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(EngineTest, TooManySamples) {
+  Engine small(EngineOptions{.max_samples = 10});
+  auto r = small.InstantQuery(store_, "rate(req[10m])", 600000);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST_F(EngineTest, Cancellation) {
+  std::atomic<bool> cancel{true};
+  auto r = engine_.InstantQuery(store_, "req", 0, QueryOptions{.cancel = &cancel});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled);
+}
+
+TEST_F(EngineTest, StaleMarkerEndsSeries) {
+  store_.Add(L({{"__name__", "s"}}), 0, 1);
+  store_.Add(L({{"__name__", "s"}}), 10000, StaleNaN());
+  auto before = engine_.InstantQuery(store_, "s", 5000);
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(before->series.size(), 1u);
+  auto after = engine_.InstantQuery(store_, "s", 20000);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->series.size(), 0u);
+}
+
+}  // namespace
+}  // namespace paodin::engine
+
+namespace paodin::engine {
+namespace {
+
+// Series shards on several threads must give exactly the single-threaded result.
+TEST(EngineThreadsTest, ShardedResultEqualsSingleThreaded) {
+  MemoryQueryable store;
+  for (int s = 0; s < 1000; ++s) {
+    Labels l = *Labels::FromPairs(
+        {{"__name__", "m"}, {"job", "j" + std::to_string(s % 7)}, {"i", std::to_string(s)}});
+    for (int i = 0; i <= 120; ++i) {
+      if ((i + s) % 13 == 0)
+        continue;  // gaps
+      store.Add(l, i * 15000, (s % 5 == 0 && i == 60) ? 0 : i * (s % 3 + 1.0));
+    }
+  }
+  Engine one(EngineOptions{.threads = 1});
+  Engine two(EngineOptions{.threads = 2});
+  for (const char* q : {"m", "rate(m[2m])", "sum by (job) (increase(m[5m]))",
+                        "max_over_time(m[1m:15s])", "absent_over_time(m[1m])"}) {
+    auto a = one.RangeQuery(store, q, 0, 1800000, 30000);
+    auto b = two.RangeQuery(store, q, 0, 1800000, 30000);
+    ASSERT_TRUE(a.ok() && b.ok()) << q;
+    ASSERT_EQ(a->series.size(), b->series.size()) << q;
+    for (size_t i = 0; i < a->series.size(); ++i) {
+      EXPECT_EQ(a->series[i].labels, b->series[i].labels) << q;
+      EXPECT_EQ(a->series[i].ts, b->series[i].ts) << q;
+      EXPECT_EQ(a->series[i].vs, b->series[i].vs) << q;
+    }
+  }
+}
+
+TEST(EngineThreadsTest, ShardErrorsPropagate) {
+  MemoryQueryable store;
+  for (int s = 0; s < 600; ++s) {
+    store.Add(*Labels::FromPairs({{"__name__", "m"}, {"i", std::to_string(s)}}), 0, 1);
+    store.Add(*Labels::FromPairs({{"__name__", "m"}, {"i", std::to_string(s)}}), 15000, 2);
+  }
+  Engine two(EngineOptions{.threads = 2});
+  auto r = two.InstantQuery(store, "holt_winters(m[1m], 2, 0.5)", 30000);
+  EXPECT_FALSE(r.ok());
+}
+
+TEST(EngineTest2, TimeoutIsDeadlineExceeded) {
+  MemoryQueryable store;
+  store.Add(*Labels::FromPairs({{"__name__", "m"}}), 0, 1);
+  Engine engine(EngineOptions{.timeout_ms = 1});
+  // A huge range query over a tiny store: the per-batch check fires once the deadline passed.
+  absl::Status st;
+  for (int attempt = 0; attempt < 50 && st.ok(); ++attempt) {
+    st = engine.RangeQuery(store, "sum_over_time(m[1h:1s])", 0, 86400000, 1000).status();
+  }
+  EXPECT_EQ(st.code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST(EngineTest2, RangeQueryOfStringOrMatrixFails) {
+  MemoryQueryable store;
+  Engine engine;
+  EXPECT_EQ(engine.RangeQuery(store, "\"x\"", 0, 10, 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine.RangeQuery(store, "m[5m]", 0, 10, 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine.RangeQuery(store, "m", 0, 10, 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(EngineTest2, StartAndEndResolveToQueryRange) {
+  MemoryQueryable store;
+  for (int i = 0; i <= 20; ++i)
+    store.Add(*Labels::FromPairs({{"__name__", "m"}}), i * 60000, i);
+  Engine engine;
+  auto r = engine.RangeQuery(store, "m @ start() + m @ end()", 120000, 600000, 60000);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->series.size(), 1u);
+  for (double v : r->series[0].vs)
+    EXPECT_EQ(v, 2 + 10);
+  auto s = engine.InstantQuery(store, "m @ end()", 300000);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->series[0].vs[0], 5);
+}
+
+TEST(EngineTest2, InstantMatrixResult) {
+  MemoryQueryable store;
+  for (int i = 0; i <= 10; ++i)
+    store.Add(*Labels::FromPairs({{"__name__", "m"}}), i * 60000, i);
+  Engine engine;
+  auto r = engine.InstantQuery(store, "m[2m]", 300000);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->type, ResultType::kMatrix);
+  ASSERT_EQ(r->series.size(), 1u);
+  EXPECT_EQ(r->series[0].ts, (std::vector<int64_t>{180000, 240000, 300000}));
+  auto sq = engine.InstantQuery(store, "m[2m:1m]", 300000);
+  ASSERT_TRUE(sq.ok()) << sq.status();
+  EXPECT_EQ(sq->series[0].vs, (std::vector<double>{3, 4, 5}));
+}
+
+TEST(EngineTest2, StringResult) {
+  MemoryQueryable store;
+  Engine engine;
+  auto r = engine.InstantQuery(store, "\"hello\"", 1000);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->type, ResultType::kString);
+  EXPECT_EQ(r->str, "hello");
+}
+
+}  // namespace
+}  // namespace paodin::engine
+
+namespace paodin::engine {
+namespace {
+
+// Records the hints of every Select and forwards to a memory store.
+class RecordingQueryable : public Queryable {
+ public:
+  absl::StatusOr<std::unique_ptr<SeriesSet>> Select(const SelectHints& hints,
+                                                    std::span<const Matcher> matchers,
+                                                    const QueryContext& ctx) override {
+    hints_.push_back(hints);
+    return store_.Select(hints, matchers, ctx);
+  }
+
+  MemoryQueryable store_;
+  std::vector<SelectHints> hints_;
+};
+
+TEST(EngineHintsTest, FuncRangeAndGroupingLikePrometheus) {
+  RecordingQueryable q;
+  Engine engine;
+  ASSERT_TRUE(engine.InstantQuery(q, "sum by (job) (rate(m[5m] offset 1m))", 600000).ok());
+  ASSERT_EQ(q.hints_.size(), 1u);
+  EXPECT_EQ(q.hints_[0].func, "rate");
+  EXPECT_EQ(q.hints_[0].range_ms, 300000);
+  EXPECT_EQ(q.hints_[0].start_ms, 600000 - 60000 - 300000);
+  EXPECT_EQ(q.hints_[0].end_ms, 600000 - 60000);
+  EXPECT_TRUE(q.hints_[0].grouping.empty());
+
+  q.hints_.clear();
+  ASSERT_TRUE(engine.RangeQuery(q, "max without (i) (m) + m", 0, 600000, 60000).ok());
+  ASSERT_EQ(q.hints_.size(), 2u);
+  EXPECT_EQ(q.hints_[0].func, "max");
+  EXPECT_FALSE(q.hints_[0].by);
+  EXPECT_EQ(q.hints_[0].grouping, std::vector<std::string>{"i"});
+  EXPECT_EQ(q.hints_[0].step_ms, 60000);
+  EXPECT_EQ(q.hints_[0].start_ms, -300000);
+  EXPECT_EQ(q.hints_[1].func, "");
+}
+
+TEST(EngineHintsTest, SelectErrorsPropagate) {
+  class Failing : public Queryable {
+   public:
+    absl::StatusOr<std::unique_ptr<SeriesSet>> Select(const SelectHints&, std::span<const Matcher>,
+                                                      const QueryContext&) override {
+      return absl::UnavailableError("store down");
+    }
+  } q;
+
+  Engine engine;
+  auto r = engine.InstantQuery(q, "sum(rate(m[5m]))", 0);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace paodin::engine
+
+namespace paodin::engine {
+namespace {
+
+TEST(EngineLimitsTest, SubqueryCountsTowardsMaxSamples) {
+  MemoryQueryable store;
+  for (int i = 0; i < 10; ++i)
+    store.Add(*Labels::FromPairs({{"__name__", "m"}}), i * 1000, i);
+  Engine engine(EngineOptions{.max_samples = 100});
+  auto r = engine.InstantQuery(store, "sum_over_time(vector(1)[1h:1s])", 3600000);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr("too many samples"));
+}
+
+TEST(EngineLimitsTest, ZeroDefaultIntervalFallsBackToOneMinute) {
+  MemoryQueryable store;
+  Engine engine(EngineOptions{.default_eval_interval_ms = 0});
+  auto r = engine.InstantQuery(store, "count_over_time(vector(1)[5m:])", 600000);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->series[0].vs[0], 6);
+}
+
+}  // namespace
+}  // namespace paodin::engine
+
+namespace paodin::engine {
+namespace {
+
+// Long series: buffers are compacted as the evaluation walks forward, so only the windows are
+// held, and the results stay exact.
+TEST(EngineStreamingTest, LongSeriesAreStreamedAndCompacted) {
+  MemoryQueryable store;
+  const int kSamples = 20000;
+  for (int s = 0; s < 3; ++s) {
+    Labels l = *Labels::FromPairs({{"__name__", "m"}, {"s", std::to_string(s)}});
+    for (int i = 0; i < kSamples; ++i)
+      store.Add(l, int64_t{i} * 15000, i + s);
+  }
+  for (int threads : {1, 2}) {
+    Engine engine(EngineOptions{.threads = threads});
+    const int64_t end = int64_t{kSamples - 1} * 15000;
+    auto r = engine.RangeQuery(store, "count_over_time(m[1m])", 60000, end, 60000);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->series.size(), 3u);
+    for (double v : r->series[1].vs)
+      ASSERT_EQ(v, 5);
+    EXPECT_LT(r->stats.peak_samples, 3 * kSamples / 2);
+    auto v = engine.RangeQuery(store, "m", 0, end, 60000);
+    ASSERT_TRUE(v.ok()) << v.status();
+    for (size_t i = 0; i < v->series[2].ts.size(); ++i) {
+      ASSERT_EQ(v->series[2].vs[i], v->series[2].ts[i] / 15000 + 2);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace paodin::engine

@@ -1,0 +1,202 @@
+// The execution protocol shared by every operator (internal to engine/exec).
+//
+// An operator first reports the series it will produce (Series()), so label work (grouping,
+// join tables) happens once per query; then Next() fills batches of evaluation steps, each a
+// sparse column of (dense series id, value) pairs. One virtual call per batch, never per sample.
+#ifndef PAODIN_ENGINE_EXEC_OPERATOR_H_
+#define PAODIN_ENGINE_EXEC_OPERATOR_H_
+
+#include <atomic>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/exec/worker_pool.h"
+#include "engine/model/labels.h"
+#include "engine/storage/queryable.h"
+
+namespace paodin::engine::exec {
+
+// Time arithmetic wraps around like Go's int64 (Prometheus' behaviour for extreme `@`/offset
+// values) instead of being undefined.
+inline int64_t WrapSub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+
+inline int64_t WrapAdd(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+
+// The evaluation times of an operator: start, start+step, ..., end (one step when step is 0).
+struct StepRange {
+  int64_t start = 0;
+  int64_t end = 0;
+  int64_t step = 0;
+
+  int64_t NumSteps() const {
+    if (step == 0)
+      return 1;
+    if (end < start)
+      return 0;
+    return static_cast<int64_t>((static_cast<uint64_t>(end) - static_cast<uint64_t>(start)) /
+                                static_cast<uint64_t>(step)) +
+           1;
+  }
+
+  int64_t At(int64_t i) const {
+    return WrapAdd(start,
+                   static_cast<int64_t>(static_cast<uint64_t>(i) * static_cast<uint64_t>(step)));
+  }
+};
+
+// The values of one evaluation step: parallel arrays of series ids and values. The order of the
+// entries is meaningful for sort/topk at the top of an instant query.
+struct StepVector {
+  int64_t t = 0;
+  std::vector<uint32_t> ids;
+  std::vector<double> vals;
+
+  void Reset(int64_t ts) {
+    t = ts;
+    ids.clear();
+    vals.clear();
+  }
+
+  void Push(uint32_t id, double v) {
+    ids.push_back(id);
+    vals.push_back(v);
+  }
+
+  size_t size() const { return ids.size(); }
+};
+
+// State shared by the operators of one query.
+struct ExecContext {
+  Queryable* queryable = nullptr;
+  QueryContext query_ctx;
+  int64_t lookback_ms = 5 * 60 * 1000;
+  int64_t default_eval_interval_ms = 60 * 1000;
+  int64_t max_samples = 50'000'000;
+  // Samples held right now by selector buffers, materialized subqueries and results.
+  std::atomic<int64_t> samples_held{0};
+  // Total samples read from the store.
+  std::atomic<int64_t> samples_scanned{0};
+  // Steps per batch.
+  size_t batch_steps = 64;
+  std::vector<std::string> warnings;
+  // Threads for series shards (null: single-threaded).
+  WorkerPool* pool = nullptr;
+  // Operators with fewer series stay on one thread.
+  int64_t parallel_min_series = 256;
+
+  // How many shards to split `num_series` series into (1 when too few or no pool).
+  size_t Shards(size_t num_series) const {
+    if (pool == nullptr || static_cast<int64_t>(num_series) < parallel_min_series)
+      return 1;
+    return static_cast<size_t>(pool->size()) * 4;
+  }
+
+  // The most samples held at once.
+  std::atomic<int64_t> peak_samples{0};
+
+  // Accounts `n` more samples held; fails when above max_samples.
+  absl::Status AddSamples(int64_t n);
+
+  // Accounts `n` samples released.
+  void ReleaseSamples(int64_t n) { samples_held.fetch_sub(n, std::memory_order_relaxed); }
+
+  // Cancellation / timeout check (once per batch).
+  absl::Status Check() const { return query_ctx.Done(); }
+};
+
+// Prometheus' error for exceeding the sample limit.
+absl::Status TooManySamplesError();
+
+// Prometheus' error for two equal label sets in one result.
+absl::Status DuplicateLabelsetError();
+
+// A node of the operator tree.
+class Operator {
+ public:
+  virtual ~Operator() = default;
+
+  // The series this operator produces; ids in StepVectors index this list. Computed once.
+  virtual absl::StatusOr<const std::vector<Labels>*> Series() = 0;
+
+  // Fills out[0..k) with the next k evaluation steps (k <= out.size()) and returns k; 0 when
+  // every step was returned. REQUIRES: Series() succeeded.
+  virtual absl::StatusOr<size_t> Next(std::span<StepVector> out) = 0;
+};
+
+using OperatorPtr = std::unique_ptr<Operator>;
+
+// Raw samples of many series in one flat array (series i owns [offsets[i], offsets[i+1])).
+struct SeriesSamples {
+  std::vector<Labels> labels;
+  std::vector<size_t> offsets{0};
+  std::vector<int64_t> ts;
+  std::vector<double> vs;
+
+  size_t NumSeries() const { return labels.size(); }
+};
+
+// The samples of one series as a sliding buffer: filled tile by tile from the store's iterator
+// (or given in full), consumed from the front as the evaluation walks forward.
+struct SampleBuffer {
+  // Null once exhausted, or when the samples were given in full.
+  std::unique_ptr<SampleIterator> it;
+  std::vector<int64_t> ts;
+  std::vector<double> vs;
+};
+
+// The series an operator reads, each with its sample buffer.
+struct SeriesStreams {
+  std::vector<Labels> labels;
+  std::vector<SampleBuffer> bufs;
+  // Samples outside [min_t, max_t] are skipped; stale markers too when drop_stale.
+  int64_t min_t = std::numeric_limits<int64_t>::min();
+  int64_t max_t = std::numeric_limits<int64_t>::max();
+  bool drop_stale = false;
+
+  size_t NumSeries() const { return labels.size(); }
+
+  // Pulls tiles into series j until its last buffered timestamp is after `t` or the iterator
+  // is exhausted. Safe to call concurrently for different series.
+  absl::Status FillUntil(size_t j, int64_t t, ExecContext& ctx);
+
+  // Drops series j's samples before index `keep_from` when that frees enough to be worth the
+  // move (amortized O(1) per sample); returns how many were dropped (indexes shift by that).
+  size_t Compact(size_t j, size_t keep_from, ExecContext& ctx);
+};
+
+// Streams over fully known samples (subquery results).
+SeriesStreams StreamsFromSamples(SeriesSamples samples);
+
+// Drains `op` (a vector or scalar operator) completely into per-series samples, one sample per
+// step where the series has a value.
+absl::StatusOr<SeriesSamples> Materialize(Operator& op, ExecContext& ctx, const StepRange& range);
+
+// Label-set interning: maps label sets to dense ids.
+class LabelsIndex {
+ public:
+  // The id of `l`, adding it when new.
+  uint32_t Intern(const Labels& l);
+
+  const std::vector<Labels>& labels() const { return labels_; }
+
+  std::vector<Labels> Take() { return std::move(labels_); }
+
+ private:
+  std::vector<Labels> labels_;
+  std::unordered_map<std::string, uint32_t> ids_;
+};
+
+}  // namespace paodin::engine::exec
+
+#endif  // PAODIN_ENGINE_EXEC_OPERATOR_H_
