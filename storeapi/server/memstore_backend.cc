@@ -1,0 +1,228 @@
+#include "storeapi/server/memstore_backend.h"
+
+#include <algorithm>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "engine/util/status_macros.h"
+#include "storeapi/server/convert.h"
+
+namespace paodin::storeapi {
+namespace {
+
+using engine::Labels;
+
+constexpr const char* kNoMatchers = "no matchers specified (excluding external labels)";
+
+// Series to send: final labels and where the chunks are.
+struct Entry {
+  Labels labels;
+  MemStore::SeriesRef ref;
+};
+
+class EmptyStream final : public SeriesStream {
+ public:
+  absl::StatusOr<bool> Next(thanos::SeriesResponse* /*out*/) override { return false; }
+};
+
+class MemSeriesStream final : public SeriesStream {
+ public:
+  MemSeriesStream(std::shared_ptr<MemStore> store, std::vector<Entry> entries, int64_t mint,
+                  int64_t maxt, bool skip_chunks, const CallContext& ctx)
+      : store_(std::move(store)),
+        entries_(std::move(entries)),
+        mint_(mint),
+        maxt_(maxt),
+        skip_chunks_(skip_chunks),
+        ctx_(ctx) {}
+
+  absl::StatusOr<bool> Next(thanos::SeriesResponse* out) override {
+    if (pos_ == entries_.size()) {
+      return false;
+    }
+    if ((pos_ & 63) == 0) {
+      PAODIN_RETURN_IF_ERROR(ctx_.query.Done());
+    }
+    const Entry& e = entries_[pos_++];
+    thanos::Series* series = out->mutable_series();
+    LabelsToProto(e.labels, series->mutable_labels());
+    if (!skip_chunks_) {
+      store_->ForEachChunk(e.ref, mint_, maxt_, [series](const ChunkView& c) {
+        thanos::AggrChunk* chunk = series->add_chunks();
+        chunk->set_min_time(c.min_time);
+        chunk->set_max_time(c.max_time);
+        thanos::Chunk* raw = chunk->mutable_raw();
+        raw->set_type(thanos::Chunk::XOR);
+        raw->set_data(c.data.data(), c.data.size());
+        raw->set_hash(c.hash);
+      });
+    }
+    return true;
+  }
+
+ private:
+  std::shared_ptr<MemStore> store_;
+  std::vector<Entry> entries_;
+  int64_t mint_;
+  int64_t maxt_;
+  bool skip_chunks_;
+  CallContext ctx_;
+  size_t pos_ = 0;
+};
+
+// The request's replica label names, sorted and unique.
+std::vector<std::string> ReplicaLabels(
+    const google::protobuf::RepeatedPtrField<std::string>& names) {
+  std::vector<std::string> out(names.begin(), names.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+bool Contains(const std::vector<std::string>& sorted, std::string_view name) {
+  return std::binary_search(sorted.begin(), sorted.end(), name);
+}
+
+}  // namespace
+
+MemStoreBackend::MemStoreBackend(std::shared_ptr<MemStore> store, Labels external_labels)
+    : store_(std::move(store)), external_(std::move(external_labels)) {}
+
+absl::StatusOr<thanos::info::InfoResponse> MemStoreBackend::Info() {
+  thanos::info::InfoResponse response;
+  response.set_componenttype("store");
+  if (!external_.empty()) {
+    LabelsToProto(external_, response.add_label_sets()->mutable_labels());
+  }
+  const MemStoreStats stats = store_->Stats();
+  // An empty store claims all time: it answers every query, with nothing.
+  const int64_t min_time =
+      stats.num_samples > 0 ? stats.min_time : std::numeric_limits<int64_t>::min();
+  const int64_t max_time =
+      stats.num_samples > 0 ? stats.max_time : std::numeric_limits<int64_t>::max();
+  thanos::info::StoreInfo* store = response.mutable_store();
+  store->set_min_time(min_time);
+  store->set_max_time(max_time);
+  store->set_supports_sharding(false);
+  store->set_supports_without_replica_labels(true);
+  thanos::info::TSDBInfo* tsdb = store->add_tsdb_infos();
+  LabelsToProto(external_, tsdb->mutable_labels()->mutable_labels());
+  tsdb->set_min_time(min_time);
+  tsdb->set_max_time(max_time);
+  return response;
+}
+
+absl::StatusOr<std::unique_ptr<SeriesStream>> MemStoreBackend::Series(
+    const thanos::SeriesRequest& request, const CallContext& ctx) {
+  PAODIN_ASSIGN_OR_RETURN(std::vector<engine::Matcher> matchers,
+                          MatchersFromProto(request.matchers()));
+  if (request.min_time() > request.max_time()) {
+    return absl::InvalidArgumentError(
+        fmt::format("min_time {} is after max_time {}", request.min_time(), request.max_time()));
+  }
+  if (matchers.empty()) {
+    return absl::InvalidArgumentError(kNoMatchers);
+  }
+  if (!MatchExternalLabels(external_, &matchers)) {
+    return std::make_unique<EmptyStream>();
+  }
+  if (matchers.empty()) {
+    return absl::InvalidArgumentError(kNoMatchers);
+  }
+  PAODIN_RETURN_IF_ERROR(ctx.query.Done());
+  std::vector<MemStore::SeriesRef> refs =
+      store_->SelectSeries(matchers, request.min_time(), request.max_time());
+  const std::vector<std::string> replicas = ReplicaLabels(request.without_replica_labels());
+  std::vector<Entry> entries;
+  entries.reserve(refs.size());
+  if (external_.empty() && replicas.empty()) {
+    // Already in final label order.
+    for (MemStore::SeriesRef ref : refs) {
+      entries.push_back({store_->SeriesLabels(ref), ref});
+    }
+  } else {
+    engine::LabelsBuilder builder;
+    for (MemStore::SeriesRef ref : refs) {
+      builder.Reset(store_->SeriesLabels(ref));
+      for (engine::Label l : external_) {
+        builder.Set(l.name, l.value);
+      }
+      for (const std::string& r : replicas) {
+        builder.Del(r);
+      }
+      entries.push_back({builder.Build(), ref});
+    }
+    std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+      return engine::Compare(a.labels, b.labels) < 0;
+    });
+  }
+  if (request.limit() > 0 && entries.size() > static_cast<size_t>(request.limit())) {
+    entries.resize(static_cast<size_t>(request.limit()));
+  }
+  return std::make_unique<MemSeriesStream>(store_, std::move(entries), request.min_time(),
+                                           request.max_time(), request.skip_chunks(), ctx);
+}
+
+absl::StatusOr<thanos::LabelNamesResponse> MemStoreBackend::LabelNames(
+    const thanos::LabelNamesRequest& request, const CallContext& ctx) {
+  PAODIN_ASSIGN_OR_RETURN(std::vector<engine::Matcher> matchers,
+                          MatchersFromProto(request.matchers()));
+  thanos::LabelNamesResponse response;
+  if (!MatchExternalLabels(external_, &matchers)) {
+    return response;
+  }
+  PAODIN_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                          store_->LabelNames(request.start(), request.end(), matchers, ctx.query));
+  if (!names.empty()) {
+    for (engine::Label l : external_) {
+      names.emplace_back(l.name);
+    }
+  }
+  const std::vector<std::string> replicas = ReplicaLabels(request.without_replica_labels());
+  std::erase_if(names, [&](const std::string& n) { return Contains(replicas, n); });
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  if (request.limit() > 0 && names.size() > static_cast<size_t>(request.limit())) {
+    names.resize(static_cast<size_t>(request.limit()));
+  }
+  for (std::string& n : names) {
+    response.add_names(std::move(n));
+  }
+  return response;
+}
+
+absl::StatusOr<thanos::LabelValuesResponse> MemStoreBackend::LabelValues(
+    const thanos::LabelValuesRequest& request, const CallContext& ctx) {
+  if (request.label().empty()) {
+    return absl::InvalidArgumentError("label name parameter cannot be empty");
+  }
+  PAODIN_ASSIGN_OR_RETURN(std::vector<engine::Matcher> matchers,
+                          MatchersFromProto(request.matchers()));
+  thanos::LabelValuesResponse response;
+  const std::vector<std::string> replicas = ReplicaLabels(request.without_replica_labels());
+  if (Contains(replicas, request.label()) || !MatchExternalLabels(external_, &matchers)) {
+    return response;
+  }
+  std::vector<std::string> values;
+  if (external_.Has(request.label())) {
+    if (!store_->SelectSeries(matchers, request.start(), request.end()).empty()) {
+      values.emplace_back(external_.Get(request.label()));
+    }
+  } else {
+    PAODIN_ASSIGN_OR_RETURN(values, store_->LabelValues(request.label(), request.start(),
+                                                        request.end(), matchers, ctx.query));
+  }
+  if (request.limit() > 0 && values.size() > static_cast<size_t>(request.limit())) {
+    values.resize(static_cast<size_t>(request.limit()));
+  }
+  for (std::string& v : values) {
+    response.add_values(std::move(v));
+  }
+  return response;
+}
+
+}  // namespace paodin::storeapi

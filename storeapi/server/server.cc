@@ -1,0 +1,540 @@
+#include "storeapi/server/server.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/registry.h>
+
+#include "proto/thanos/info.grpc.pb.h"
+#include "proto/thanos/store.grpc.pb.h"
+
+#include "engine/model/matcher.h"
+#include "engine/util/log.h"
+#include "engine/util/strings.h"
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace paodin::storeapi {
+namespace {
+
+// A fixed set of threads running submitted tasks in order.
+class WorkerPool {
+ public:
+  explicit WorkerPool(int threads) {
+    for (int i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] { Run(); });
+    }
+  }
+
+  ~WorkerPool() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (std::thread& t : threads_) {
+      t.join();
+    }
+  }
+
+  void Submit(std::function<void()> task) {
+    {
+      std::lock_guard lock(mu_);
+      tasks_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+        if (tasks_.empty()) {
+          return;
+        }
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+grpc::Status ToGrpc(const absl::Status& st) {
+  if (st.ok()) {
+    return grpc::Status::OK;
+  }
+  return grpc::Status(static_cast<grpc::StatusCode>(st.code()), std::string(st.message()));
+}
+
+// A counter kept both as an atomic (for stats()) and, when a registry is given, as a metric.
+struct Counter {
+  std::atomic<int64_t> value{0};
+  prometheus::Counter* metric = nullptr;
+
+  void Add(int64_t n = 1) {
+    value.fetch_add(n, std::memory_order_relaxed);
+    if (metric != nullptr) {
+      metric->Increment(static_cast<double>(n));
+    }
+  }
+};
+
+std::string MatchersText(const google::protobuf::RepeatedPtrField<thanos::LabelMatcher>& ms) {
+  std::string out = "{";
+  for (int i = 0; i < ms.size(); ++i) {
+    static constexpr const char* kOps[] = {"=", "!=", "=~", "!~"};
+    const int type = ms[i].type();
+    fmt::format_to(std::back_inserter(out), "{}{}{}{}", i > 0 ? "," : "", ms[i].name(),
+                   type >= 0 && type < 4 ? kOps[type] : "?", engine::GoQuote(ms[i].value()));
+  }
+  out.push_back('}');
+  return out;
+}
+
+// Why binding `address` fails, found by trying a plain socket (gRPC only logs it).
+std::string DiagnoseBind(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return "expected host:port";
+  }
+  std::string host = address.substr(0, colon);
+  const std::string port = address.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* res = nullptr;
+  if (int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &res);
+      rc != 0) {
+    return fmt::format("cannot resolve: {}", gai_strerror(rc));
+  }
+  std::string reason = "unknown error";
+  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+    if (fd < 0) {
+      reason = std::strerror(errno);
+      continue;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+      reason = std::strerror(errno);
+    }
+    close(fd);
+  }
+  freeaddrinfo(res);
+  return reason;
+}
+
+}  // namespace
+
+struct StoreServer::Impl final : public thanos::Store::CallbackService,
+                                 public thanos::info::Info::CallbackService {
+  std::shared_ptr<StoreBackend> backend;
+  StoreServerOptions options;
+  std::unique_ptr<WorkerPool> pool;
+  std::unique_ptr<grpc::Server> server;
+  std::shared_ptr<prometheus::Registry> registry;
+  int port = 0;
+  std::once_flag shutdown_once;
+
+  // Calls in progress, so Shutdown can wait for them (and only them) up to its grace period.
+  std::mutex calls_mu;
+  std::condition_variable calls_cv;
+  int in_flight = 0;
+  bool draining = false;
+
+  Counter info_requests;
+  Counter series_requests;
+  Counter label_names_requests;
+  Counter label_values_requests;
+  Counter series_sent;
+  Counter failed_requests;
+
+  void RegisterMetrics() {
+    if (registry == nullptr) {
+      return;
+    }
+    const std::string& p = options.metric_prefix;
+    auto counter = [&](Counter& c, const std::string& name, const std::string& help) {
+      c.metric = &prometheus::BuildCounter().Name(p + name).Help(help).Register(*registry).Add({});
+    };
+    counter(info_requests, "_info_requests_total", "thanos.info.Info/Info calls received.");
+    counter(series_requests, "_series_requests_total", "thanos.Store/Series calls received.");
+    counter(label_names_requests, "_label_names_requests_total",
+            "thanos.Store/LabelNames calls received.");
+    counter(label_values_requests, "_label_values_requests_total",
+            "thanos.Store/LabelValues calls received.");
+    counter(series_sent, "_series_sent_total", "Series sent in Series responses.");
+    counter(failed_requests, "_failed_requests_total", "StoreAPI calls that ended with an error.");
+  }
+
+  CallContext MakeCallContext(grpc::CallbackServerContext* ctx, const std::atomic<bool>* cancel) {
+    CallContext call;
+    call.query.cancelled = cancel;
+    const auto deadline = ctx->deadline();
+    if (deadline != std::chrono::system_clock::time_point::max()) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            deadline - std::chrono::system_clock::now())
+                            .count();
+      call.query.deadline_steady_ms = engine::NowSteadyMs() + std::max<int64_t>(left, 1);
+    }
+    const auto& md = ctx->client_metadata();
+    if (auto it = md.find("thanos-tenant"); it != md.end()) {
+      call.tenant.assign(it->second.data(), it->second.size());
+    }
+    call.peer = ctx->peer();
+    return call;
+  }
+
+  // Registers a new call; false once Shutdown started.
+  bool BeginCall() {
+    std::lock_guard lock(calls_mu);
+    if (draining) {
+      return false;
+    }
+    ++in_flight;
+    return true;
+  }
+
+  void EndCall() {
+    std::lock_guard lock(calls_mu);
+    if (--in_flight == 0) {
+      calls_cv.notify_all();
+    }
+  }
+
+  static grpc::Status ShuttingDown() {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is shutting down");
+  }
+
+  void CountFailure(const absl::Status& st) {
+    if (!st.ok()) {
+      failed_requests.Add();
+    }
+  }
+
+  grpc::ServerUnaryReactor* Info(grpc::CallbackServerContext* ctx,
+                                 const thanos::info::InfoRequest* /*request*/,
+                                 thanos::info::InfoResponse* response) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    info_requests.Add();
+    if (!BeginCall()) {
+      reactor->Finish(ShuttingDown());
+      return reactor;
+    }
+    pool->Submit([this, reactor, response] {
+      absl::StatusOr<thanos::info::InfoResponse> info = backend->Info();
+      CountFailure(info.status());
+      if (info.ok()) {
+        *response = *std::move(info);
+      }
+      reactor->Finish(ToGrpc(info.status()));
+      EndCall();
+    });
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* LabelNames(grpc::CallbackServerContext* ctx,
+                                       const thanos::LabelNamesRequest* request,
+                                       thanos::LabelNamesResponse* response) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    label_names_requests.Add();
+    if (!BeginCall()) {
+      reactor->Finish(ShuttingDown());
+      return reactor;
+    }
+    pool->Submit([this, reactor, request, response, call = MakeCallContext(ctx, nullptr)] {
+      absl::StatusOr<thanos::LabelNamesResponse> r = backend->LabelNames(*request, call);
+      CountFailure(r.status());
+      log::Debug(options.component, "label names call",
+                 {{"peer", call.peer},
+                  {"matchers", MatchersText(request->matchers())},
+                  {"code", absl::StatusCodeToString(r.status().code())}});
+      if (r.ok()) {
+        *response = *std::move(r);
+      }
+      reactor->Finish(ToGrpc(r.status()));
+      EndCall();
+    });
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* LabelValues(grpc::CallbackServerContext* ctx,
+                                        const thanos::LabelValuesRequest* request,
+                                        thanos::LabelValuesResponse* response) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    label_values_requests.Add();
+    if (!BeginCall()) {
+      reactor->Finish(ShuttingDown());
+      return reactor;
+    }
+    pool->Submit([this, reactor, request, response, call = MakeCallContext(ctx, nullptr)] {
+      absl::StatusOr<thanos::LabelValuesResponse> r = backend->LabelValues(*request, call);
+      CountFailure(r.status());
+      log::Debug(options.component, "label values call",
+                 {{"peer", call.peer},
+                  {"label", request->label()},
+                  {"matchers", MatchersText(request->matchers())},
+                  {"code", absl::StatusCodeToString(r.status().code())}});
+      if (r.ok()) {
+        *response = *std::move(r);
+      }
+      reactor->Finish(ToGrpc(r.status()));
+      EndCall();
+    });
+    return reactor;
+  }
+
+  grpc::ServerWriteReactor<thanos::SeriesResponse>* Series(
+      grpc::CallbackServerContext* ctx, const thanos::SeriesRequest* request) override;
+};
+
+namespace {
+
+// One Series call: alternates between producing a frame on the worker pool and writing it.
+class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesResponse> {
+ public:
+  SeriesReactor(StoreServer::Impl* impl, grpc::CallbackServerContext* ctx,
+                const thanos::SeriesRequest* request)
+      : impl_(impl), request_(request), start_(std::chrono::steady_clock::now()) {
+    call_ = impl_->MakeCallContext(ctx, &cancelled_);
+    impl_->series_requests.Add();
+    if (!impl_->BeginCall()) {
+      Finish(StoreServer::Impl::ShuttingDown());
+      return;
+    }
+    counted_ = true;
+    impl_->pool->Submit([this] { Open(); });
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      End(absl::CancelledError("client stopped reading the stream"));
+      return;
+    }
+    impl_->pool->Submit([this] { Produce(); });
+  }
+
+  void OnCancel() override { cancelled_.store(true); }
+
+  void OnDone() override {
+    if (counted_) {
+      impl_->EndCall();
+    }
+    delete this;
+  }
+
+ private:
+  void Open() {
+    absl::StatusOr<std::unique_ptr<SeriesStream>> stream = impl_->backend->Series(*request_, call_);
+    if (!stream.ok()) {
+      End(stream.status());
+      return;
+    }
+    stream_ = *std::move(stream);
+    Produce();
+  }
+
+  void Produce() {
+    if (cancelled_.load()) {
+      End(absl::CancelledError("call cancelled"));
+      return;
+    }
+    response_.Clear();
+    if (pending_.has_value()) {
+      response_ = *std::move(pending_);
+      pending_.reset();
+      StartWrite(&response_);
+      return;
+    }
+    const int64_t batch = request_->response_batch_size();
+    const int64_t limit = request_->limit();
+    int64_t in_batch = 0;
+    while (!ended_) {
+      if (limit > 0 && sent_ >= limit) {
+        ended_ = true;
+        break;
+      }
+      thanos::SeriesResponse frame;
+      absl::StatusOr<bool> more = stream_->Next(&frame);
+      if (!more.ok()) {
+        End(more.status());
+        return;
+      }
+      if (!*more) {
+        ended_ = true;
+        break;
+      }
+      if (frame.has_series()) {
+        ++sent_;
+        impl_->series_sent.Add();
+        if (batch <= 1) {
+          response_ = std::move(frame);
+          StartWrite(&response_);
+          return;
+        }
+        response_.mutable_batch()->add_series()->Swap(frame.mutable_series());
+        if (++in_batch >= batch) {
+          break;
+        }
+        continue;
+      }
+      if (in_batch == 0) {
+        response_ = std::move(frame);
+        StartWrite(&response_);
+        return;
+      }
+      pending_ = std::move(frame);
+      break;
+    }
+    if (in_batch > 0) {
+      StartWrite(&response_);
+      return;
+    }
+    End(absl::OkStatus());
+  }
+
+  void End(const absl::Status& st) {
+    impl_->CountFailure(st);
+    if (log::Enabled(log::Level::kDebug)) {
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - start_)
+                          .count();
+      log::Debug(impl_->options.component, "series call",
+                 {{"peer", call_.peer},
+                  {"matchers", MatchersText(request_->matchers())},
+                  {"min_time", std::to_string(request_->min_time())},
+                  {"max_time", std::to_string(request_->max_time())},
+                  {"series", std::to_string(sent_)},
+                  {"code", absl::StatusCodeToString(st.code())},
+                  {"err", ToStd(st.message())},
+                  {"duration_ms", std::to_string(ms)}});
+    }
+    Finish(ToGrpc(st));
+  }
+
+  StoreServer::Impl* impl_;
+  const thanos::SeriesRequest* request_;
+  std::chrono::steady_clock::time_point start_;
+  CallContext call_;
+  std::atomic<bool> cancelled_{false};
+  std::unique_ptr<SeriesStream> stream_;
+  thanos::SeriesResponse response_;
+  std::optional<thanos::SeriesResponse> pending_;
+  int64_t sent_ = 0;
+  bool ended_ = false;
+  bool counted_ = false;
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<thanos::SeriesResponse>* StoreServer::Impl::Series(
+    grpc::CallbackServerContext* ctx, const thanos::SeriesRequest* request) {
+  return new SeriesReactor(this, ctx, request);
+}
+
+StoreServer::StoreServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+StoreServer::~StoreServer() { Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(
+    std::shared_ptr<StoreBackend> backend, const StoreServerOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->backend = std::move(backend);
+  impl->options = options;
+  impl->registry = options.registry;
+  impl->RegisterMetrics();
+  const int workers = options.workers > 0
+                          ? options.workers
+                          : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+  impl->pool = std::make_unique<WorkerPool>(workers);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &impl->port);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_message_bytes);
+  // Thanos clients ping every 10 s; gRPC's default would answer that with GOAWAY.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // gRPC sets SO_REUSEPORT by default, which would let a second server share a busy port.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.RegisterService(static_cast<thanos::Store::CallbackService*>(impl.get()));
+  builder.RegisterService(static_cast<thanos::info::Info::CallbackService*>(impl.get()));
+  impl->server = builder.BuildAndStart();
+  if (impl->server == nullptr || impl->port == 0) {
+    if (impl->server != nullptr) {
+      impl->server->Shutdown();
+    }
+    return absl::UnavailableError(fmt::format("cannot listen for gRPC on {}: {}", options.address,
+                                              DiagnoseBind(options.address)));
+  }
+  return std::unique_ptr<StoreServer>(new StoreServer(std::move(impl)));
+}
+
+int StoreServer::port() const { return impl_->port; }
+
+std::string StoreServer::address() const {
+  const std::string& a = impl_->options.address;
+  const size_t colon = a.rfind(':');
+  return fmt::format("{}:{}", colon == std::string::npos ? a : a.substr(0, colon), impl_->port);
+}
+
+StoreServerStats StoreServer::stats() const {
+  StoreServerStats s;
+  s.info_requests = impl_->info_requests.value.load();
+  s.series_requests = impl_->series_requests.value.load();
+  s.label_names_requests = impl_->label_names_requests.value.load();
+  s.label_values_requests = impl_->label_values_requests.value.load();
+  s.series_sent = impl_->series_sent.value.load();
+  s.failed_requests = impl_->failed_requests.value.load();
+  return s;
+}
+
+void StoreServer::Shutdown(int64_t grace_ms) {
+  std::call_once(impl_->shutdown_once, [&] {
+    {
+      std::unique_lock lock(impl_->calls_mu);
+      impl_->draining = true;
+      impl_->calls_cv.wait_for(lock, std::chrono::milliseconds(grace_ms),
+                               [this] { return impl_->in_flight == 0; });
+    }
+    // gRPC would wait for idle client connections until the deadline; calls are done (or out
+    // of grace), so cancel what is left now.
+    impl_->server->Shutdown(std::chrono::system_clock::now());
+    impl_->server->Wait();
+    impl_->pool.reset();
+  });
+}
+
+}  // namespace paodin::storeapi
