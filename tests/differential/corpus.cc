@@ -26,12 +26,15 @@ size_t MatchingParen(std::string_view s, size_t open) {
     char c = s[i];
     if (c == '"' || c == '\'' || c == '`') {
       for (++i; i < s.size() && s[i] != c; ++i) {
-        if (s[i] == '\\' && c != '`') ++i;
+        if (s[i] == '\\' && c != '`')
+          ++i;
       }
       continue;
     }
-    if (c == '(') ++depth;
-    if (c == ')' && --depth == 0) return i;
+    if (c == '(')
+      ++depth;
+    if (c == ')' && --depth == 0)
+      return i;
   }
   return std::string_view::npos;
 }
@@ -47,7 +50,8 @@ absl::StatusOr<std::vector<CorpusEntry>> ParseCorpus(std::string_view text) {
     text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
     ++line_no;
     line = Trim(line);
-    if (line.empty() || line.front() == '#') continue;
+    if (line.empty() || line.front() == '#')
+      continue;
     CorpusEntry e;
     e.line = line_no;
     if (line.starts_with("[known:")) {
@@ -71,7 +75,8 @@ absl::StatusOr<std::vector<CorpusEntry>> ParseCorpus(std::string_view text) {
 
 absl::StatusOr<std::vector<CorpusEntry>> ReadCorpusFile(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read corpus ", path));
+  if (!in)
+    return absl::NotFoundError(absl::StrCat("cannot read corpus ", path));
   std::stringstream ss;
   ss << in.rdbuf();
   return ParseCorpus(ss.str());
@@ -84,20 +89,24 @@ bool OrderMatters(std::string_view query) {
     q = Trim(q.substr(1, q.size() - 2));
   }
   for (std::string_view f : {"sort_desc", "sort", "topk", "bottomk"}) {
-    if (!q.starts_with(f)) continue;
+    if (!q.starts_with(f))
+      continue;
     std::string_view rest = Trim(q.substr(f.size()));
     size_t skipped = q.size() - rest.size();
     // `topk by (x) (...)`: skip the grouping.
     if (rest.starts_with("by") || rest.starts_with("without")) {
       size_t open = rest.find('(');
-      if (open == std::string_view::npos) return false;
+      if (open == std::string_view::npos)
+        return false;
       size_t close = MatchingParen(rest, open);
-      if (close == std::string_view::npos) return false;
+      if (close == std::string_view::npos)
+        return false;
       std::string_view after = Trim(rest.substr(close + 1));
       skipped = q.size() - after.size();
       rest = after;
     }
-    if (rest.empty() || rest.front() != '(') return false;
+    if (rest.empty() || rest.front() != '(')
+      return false;
     // The call must span the rest of the query (`sort(x) + 1` is a binary operation).
     return MatchingParen(q, skipped) == q.size() - 1;
   }

@@ -33,6 +33,7 @@ TEST(CorpusTest, OrderMattersOnlyForOutermostSortAndTopk) {
     const char* query;
     bool ordered;
   };
+
   for (const Case& c : std::vector<Case>{
            {"sort(up)", true},
            {"sort_desc(rate(x[5m]))", true},

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <string>
@@ -58,14 +59,16 @@ class Collector {
   void Add(LabelPairs labels, int64_t t, double v) {
     std::sort(labels.begin(), labels.end());
     std::string key;
-    for (const auto& [n, val] : labels) absl::StrAppend(&key, n, "\xff", val, "\xff");
+    for (const auto& [n, val] : labels)
+      absl::StrAppend(&key, n, "\xff", val, "\xff");
     auto [it, inserted] = index_.try_emplace(key, series_.size());
     if (inserted) {
       series_.emplace_back();
       series_.back().labels = std::move(labels);
     }
     GenSeries& s = series_[it->second];
-    if (!s.ts.empty() && t <= s.ts.back()) return;  // never out of order
+    if (!s.ts.empty() && t <= s.ts.back())
+      return;  // never out of order
     s.ts.push_back(t);
     s.vs.push_back(v);
   }
@@ -77,10 +80,11 @@ class Collector {
   std::vector<GenSeries> series_;
 };
 
-LabelPairs With(LabelPairs base, std::string_view name, std::vector<std::pair<std::string,
-                std::string>> extra = {}) {
+LabelPairs With(LabelPairs base, std::string_view name,
+                std::vector<std::pair<std::string, std::string>> extra = {}) {
   base.emplace_back("__name__", std::string(name));
-  for (auto& e : extra) base.push_back(std::move(e));
+  for (auto& e : extra)
+    base.push_back(std::move(e));
   return base;
 }
 
@@ -106,7 +110,8 @@ void GenerateTarget(const DataSetSpec& spec, int ns_idx, int job_idx, int inst_i
   const int64_t steps = spec.duration_ms / spec.interval_ms;
   const int64_t offset = rng.Int(300, spec.interval_ms - 300);
   std::vector<int64_t> restarts;
-  for (int64_t n = rng.Int(0, 2), i = 0; i < n; ++i) restarts.push_back(rng.Int(20, steps - 20));
+  for (int64_t n = rng.Int(0, 2), i = 0; i < n; ++i)
+    restarts.push_back(rng.Int(20, steps - 20));
   // staging/api/1 goes down for 6 minutes (stale markers, up == 0) and restarts after.
   int64_t down_from = -1, down_to = -1;
   if (ns_idx == 1 && job_idx == 0 && inst_idx == 1) {
@@ -140,8 +145,10 @@ void GenerateTarget(const DataSetSpec& spec, int ns_idx, int job_idx, int inst_i
 
   for (int64_t k = 0; k <= steps; ++k) {
     int64_t t = spec.start_ms + offset + k * spec.interval_ms + rng.Int(-200, 200);
-    if (t > spec.start_ms + spec.duration_ms) break;
-    if (k >= gap_from && k < gap_to) continue;
+    if (t > spec.start_ms + spec.duration_ms)
+      break;
+    if (k >= gap_from && k < gap_to)
+      continue;
     const bool down = k >= down_from && k < down_to;
     if (down) {
       out.Add(With(target, "up"), t, 0);
@@ -150,9 +157,9 @@ void GenerateTarget(const DataSetSpec& spec, int ns_idx, int job_idx, int inst_i
         double stale = StaleMarker();
         for (int c = 0; c < 3; ++c) {
           for (int m = 0; m < 2; ++m) {
-            out.Add(With(target, "http_requests_total",
-                         {{"code", kCodes[c]}, {"method", kMethods[m]}}),
-                    t, stale);
+            out.Add(
+                With(target, "http_requests_total", {{"code", kCodes[c]}, {"method", kMethods[m]}}),
+                t, stale);
           }
         }
         for (int b = 0; b <= kNumBuckets; ++b) {
@@ -175,7 +182,8 @@ void GenerateTarget(const DataSetSpec& spec, int ns_idx, int job_idx, int inst_i
     if (std::find(restarts.begin(), restarts.end(), k) != restarts.end()) {
       out.Add(info(version), t, StaleMarker());
       ++version;
-      for (auto& row : reqs) row[0] = row[1] = 0;
+      for (auto& row : reqs)
+        row[0] = row[1] = 0;
       std::fill(std::begin(buckets), std::end(buckets), 0.0);
       hist_sum = hist_count = cpu = 0;
       memory = 1.5e8 + 5e7 * rng.Uniform();
@@ -194,7 +202,8 @@ void GenerateTarget(const DataSetSpec& spec, int ns_idx, int job_idx, int inst_i
     for (int64_t o = 0; o < observations; ++o) {
       double latency = std::exp(latency_mu + 1.1 * rng.Normal());
       for (int b = 0; b < kNumBuckets; ++b) {
-        if (latency <= kBuckets[b]) buckets[b] += 1;
+        if (latency <= kBuckets[b])
+          buckets[b] += 1;
       }
       buckets[kNumBuckets] += 1;
       hist_sum += latency;
@@ -202,7 +211,8 @@ void GenerateTarget(const DataSetSpec& spec, int ns_idx, int job_idx, int inst_i
     }
     cpu += 0.05 + 0.4 * rng.Uniform() * wave;
     memory = std::max(5e7, memory + 4e6 * rng.Normal());
-    if (rng.Uniform() < 0.3) queue = std::max(0.0, queue + static_cast<double>(rng.Int(-3, 3)));
+    if (rng.Uniform() < 0.3)
+      queue = std::max(0.0, queue + static_cast<double>(rng.Int(-3, 3)));
 
     out.Add(With(target, "up"), t, 1);
     for (int c = 0; c < 3; ++c) {
@@ -255,7 +265,8 @@ void GeneratePods(const DataSetSpec& spec, int ns_idx, Collector& out) {
       double mem = 5e7 + 5e7 * rng.Uniform();
       for (int64_t k = born; k <= std::min(dies, steps); ++k) {
         int64_t t = spec.start_ms + ksm_offset + k * spec.interval_ms + rng.Int(-150, 150);
-        if (t > spec.start_ms + spec.duration_ms) break;
+        if (t > spec.start_ms + spec.duration_ms)
+          break;
         if (k == dies) {
           out.Add(With(info, "kube_pod_info"), t, StaleMarker());
           out.Add(With(cont, "container_memory_working_set_bytes"), t, StaleMarker());
@@ -283,10 +294,11 @@ void GenerateSpecial(const DataSetSpec& spec, Collector& out) {
   const int64_t offset = rng.Int(300, spec.interval_ms - 300);
   for (int64_t k = 0; k <= steps; ++k) {
     int64_t t = spec.start_ms + offset + k * spec.interval_ms + rng.Int(-100, 100);
-    if (t > spec.start_ms + spec.duration_ms) break;
+    if (t > spec.start_ms + spec.duration_ms)
+      break;
     for (int l = 0; l < 3; ++l) {
-      double v = 10 * l - 5 + 12 * std::sin(static_cast<double>(k) / (25.0 + 10 * l)) +
-                 0.5 * rng.Normal();
+      double v =
+          10 * l - 5 + 12 * std::sin(static_cast<double>(k) / (25.0 + 10 * l)) + 0.5 * rng.Normal();
       out.Add(With(base, "temperature_celsius", {{"location", kLocations[l]}}), t,
               std::round(v * 100) / 100);
     }
@@ -303,17 +315,104 @@ void GenerateSpecial(const DataSetSpec& spec, Collector& out) {
   }
 }
 
+// Series that probe edges: samples exactly on the 15 s grid from the start (window and lookback
+// boundaries hit samples exactly), sparse series every 5 minutes (one exactly on the lookback
+// boundary, one 1 ms late), classic histograms with unusual `le` spellings, non-monotonic
+// buckets and a missing +Inf bucket, a recording-rule style name and label values that need
+// escaping.
+void GenerateEdges(const DataSetSpec& spec, Collector& out) {
+  Rng rng(spec.seed * 131 + 9);
+  const int64_t steps = spec.duration_ms / spec.interval_ms;
+  const LabelPairs aligned = {{"job", "aligned"}, {"instance", "grid:1"}};
+  double counter = 0;
+  for (int64_t k = 0; k <= steps; ++k) {
+    const int64_t t = spec.start_ms + k * spec.interval_ms;
+    out.Add(With(aligned, "aligned_gauge"), t, static_cast<double>(k % 17));
+    counter += static_cast<double>(rng.Int(0, 4));
+    if (k % 97 == 50)
+      counter = 1;
+    out.Add(With(aligned, "aligned_counter_total"), t, counter);
+  }
+  for (int64_t k = 0; k * 300000 <= spec.duration_ms; ++k) {
+    const int64_t t = spec.start_ms + k * 300000;
+    out.Add(With({{"job", "sparse"}, {"phase", "exact"}}, "sparse_gauge"), t,
+            1.5 * static_cast<double>(k));
+    // Every 6 minutes: at 6k+5 minutes the sample is exactly one lookback (5m) old.
+    if (k * 300000 % 360000 == 0) {
+      out.Add(With({{"job", "sparse"}, {"phase", "six"}}, "sparse_gauge"), t,
+              static_cast<double>(k));
+    }
+    if (t + 1 <= spec.start_ms + spec.duration_ms) {
+      out.Add(With({{"job", "sparse"}, {"phase", "late"}}, "sparse_gauge"), t + 1,
+              2.5 * static_cast<double>(k));
+    }
+  }
+
+  // Histograms: (job, le spellings, whether a bucket is made non-monotonic).
+  struct Legacy {
+    const char* job;
+    std::vector<const char*> les;
+    bool broken;
+  };
+
+  const std::vector<Legacy> legacies = {
+      {"legacy", {"0.05", "0.5", "5.0", "1e1", "+inf"}, false},
+      {"legacy-broken", {"0.05", "0.5", "5", "10", "+Inf"}, true},
+      {"legacy-noinf", {"0.05", "0.5", "5", "10"}, false},
+      {"legacy-infonly", {"+Inf"}, false},
+  };
+  const int64_t offset = rng.Int(300, spec.interval_ms - 300);
+  std::vector<std::vector<double>> counts(legacies.size());
+  for (size_t h = 0; h < legacies.size(); ++h)
+    counts[h].assign(legacies[h].les.size(), 0);
+  for (int64_t k = 0; k <= steps; ++k) {
+    const int64_t t = spec.start_ms + offset + k * spec.interval_ms;
+    if (t > spec.start_ms + spec.duration_ms)
+      break;
+    for (size_t h = 0; h < legacies.size(); ++h) {
+      const Legacy& l = legacies[h];
+      int64_t n = rng.Int(0, 12);
+      for (int64_t o = 0; o < n; ++o) {
+        double latency = std::exp(-1.0 + 1.5 * rng.Normal());
+        for (size_t b = 0; b < l.les.size(); ++b) {
+          double bound = std::strtod(l.les[b], nullptr);
+          if (latency <= bound)
+            counts[h][b] += 1;
+        }
+      }
+      for (size_t b = 0; b < l.les.size(); ++b) {
+        double v = counts[h][b];
+        // A buggy exporter: the 0.5 bucket sometimes reports less than the 0.05 one.
+        if (l.broken && b == 1 && k % 9 == 4)
+          v = std::max(0.0, counts[h][0] - 3);
+        out.Add(With({{"job", l.job}}, "legacy_latency_seconds_bucket", {{"le", l.les[b]}}), t, v);
+      }
+    }
+    out.Add(With({{"job", "api"}}, "job:http_requests:rate5m"), t,
+            100 + 20 * std::sin(static_cast<double>(k) / 30.0));
+    out.Add(
+        With({{"job", "weird"}, {"path", "/a\"b\\c"}, {"text", "\u2713 \u00fc"}, {"space", " x "}},
+             "weird_labels"),
+        t, static_cast<double>(k % 3));
+    out.Add(
+        With({{"job", "weird"}, {"path", "line1\nline2"}, {"text", "tab\there"}}, "weird_labels"),
+        t, 7);
+  }
+}
+
 }  // namespace
 
 DataSet GenerateDataSet(const DataSetSpec& spec) {
   Collector out;
   for (int ns = 0; ns < 2; ++ns) {
     for (int job = 0; job < 2; ++job) {
-      for (int inst = 0; inst < 2; ++inst) GenerateTarget(spec, ns, job, inst, out);
+      for (int inst = 0; inst < 2; ++inst)
+        GenerateTarget(spec, ns, job, inst, out);
     }
     GeneratePods(spec, ns, out);
   }
   GenerateSpecial(spec, out);
+  GenerateEdges(spec, out);
   DataSet data;
   data.series = out.Take();
   std::sort(data.series.begin(), data.series.end(),
@@ -321,7 +420,8 @@ DataSet GenerateDataSet(const DataSetSpec& spec) {
   data.min_ms = INT64_MAX;
   data.max_ms = INT64_MIN;
   for (const GenSeries& s : data.series) {
-    if (s.ts.empty()) continue;
+    if (s.ts.empty())
+      continue;
     data.min_ms = std::min(data.min_ms, s.ts.front());
     data.max_ms = std::max(data.max_ms, s.ts.back());
     data.num_samples += static_cast<int64_t>(s.ts.size());

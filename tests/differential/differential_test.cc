@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,9 +40,7 @@ namespace {
 // remote write as long as they arrive in time order within its head's window.
 constexpr int64_t kDefaultStartMs = 1701381600000;
 
-std::string PromTime(int64_t ms) {
-  return absl::StrFormat("%d.%03d", ms / 1000, ms % 1000);
-}
+std::string PromTime(int64_t ms) { return absl::StrFormat("%d.%03d", ms / 1000, ms % 1000); }
 
 // One way of evaluating a query: an instant query at `start`, or a range query.
 struct Evaluation {
@@ -53,7 +52,8 @@ struct Evaluation {
 };
 
 std::string Describe(const Evaluation& e) {
-  if (e.instant) return absl::StrCat(e.name, " (instant @", e.start_ms, ")");
+  if (e.instant)
+    return absl::StrCat(e.name, " (instant @", e.start_ms, ")");
   return absl::StrCat(e.name, " (range ", e.start_ms, "..", e.end_ms, " step ", e.step_ms, ")");
 }
 
@@ -67,18 +67,20 @@ absl::StatusOr<Answer> AskPrometheus(int port, const std::string& query, const E
                           "&step=", PromTime(e.step_ms));
   }
   absl::StatusOr<HttpResponse> r = HttpRequest(port, "GET", target);
-  if (!r.ok()) return r.status();
+  if (!r.ok())
+    return r.status();
   absl::StatusOr<Answer> a = AnswerFromPrometheus(r->body);
   if (!a.ok()) {
-    return absl::InternalError(absl::StrCat(a.status().message(), " (HTTP ", r->status, "): ",
-                                            r->body.substr(0, 300)));
+    return absl::InternalError(
+        absl::StrCat(a.status().message(), " (HTTP ", r->status, "): ", r->body.substr(0, 300)));
   }
   return a;
 }
 
 Answer AskEngine(const engine::Engine& eng, storeapi::MemStore& store, const std::string& query,
                  const Evaluation& e) {
-  if (e.instant) return AnswerFromEngine(eng.InstantQuery(store, query, e.start_ms));
+  if (e.instant)
+    return AnswerFromEngine(eng.InstantQuery(store, query, e.start_ms));
   return AnswerFromEngine(eng.RangeQuery(store, query, e.start_ms, e.end_ms, e.step_ms));
 }
 
@@ -103,7 +105,8 @@ TEST(DifferentialTest, EngineAgreesWithPrometheus242) {
   ASSERT_GT(data.series.size(), 200u);
 
   absl::StatusOr<std::unique_ptr<PrometheusProcess>> prom = PrometheusProcess::Start();
-  if (absl::IsNotFound(prom.status())) GTEST_SKIP() << prom.status();
+  if (absl::IsNotFound(prom.status()))
+    GTEST_SKIP() << prom.status();
   ASSERT_TRUE(prom.ok()) << prom.status();
   const int port = (*prom)->port();
 
@@ -122,7 +125,8 @@ TEST(DifferentialTest, EngineAgreesWithPrometheus242) {
       for (double v : s.vs) {
         uint64_t bits;
         std::memcpy(&bits, &v, sizeof bits);
-        if (bits == 0x7ff0000000000002ULL) ++stale;
+        if (bits == 0x7ff0000000000002ULL)
+          ++stale;
       }
     }
     Evaluation all{"all", true, data.max_ms, 0, 0};
@@ -130,7 +134,8 @@ TEST(DifferentialTest, EngineAgreesWithPrometheus242) {
     ASSERT_TRUE(a.ok()) << a.status();
     ASSERT_TRUE(a->error.empty()) << a->error;
     int64_t points = 0;
-    for (const AnswerSeries& s : a->series) points += static_cast<int64_t>(s.ts.size());
+    for (const AnswerSeries& s : a->series)
+      points += static_cast<int64_t>(s.ts.size());
     EXPECT_EQ(a->series.size(), data.series.size());
     ASSERT_EQ(points, data.num_samples - stale) << "Prometheus did not keep every sample";
   }
@@ -146,13 +151,31 @@ TEST(DifferentialTest, EngineAgreesWithPrometheus242) {
       {"instant-end", true, t1 + 3 * 60000, 0, 0},
       {"range-dashboard", false, t0 + 60000, t1 + 10 * 60000, 60000},
       {"range-zoom", false, t0 + 42 * 60000 + 500, t0 + 73 * 60000, 15000},
+      // On the scrape grid of the aligned series: window and lookback edges hit samples.
+      {"instant-aligned", true, spec.start_ms + 65 * 60000, 0, 0},
+      {"range-aligned", false, spec.start_ms + 30 * 60000, spec.start_ms + 120 * 60000, 60000},
+      // A step longer than the lookback, a single-step range, and before any data.
+      {"range-coarse", false, t0, t1 + 10 * 60000, 7 * 60000 + 13000},
+      {"range-single", false, t0 + 50 * 60000, t0 + 50 * 60000, 60000},
+      {"instant-before", true, t0 - 10 * 60000, 0, 0},
   };
 
-  engine::Engine eng(engine::EngineOptions{});
+  // Our engine twice: one thread, and two threads with every operator on its parallel path.
+  engine::EngineOptions parallel_options;
+  parallel_options.threads = 2;
+  parallel_options.parallel_min_series = 1;
+  const std::vector<std::pair<std::string, engine::Engine>> engines = {
+      {"", engine::Engine(engine::EngineOptions{})},
+      {" [threads=2]", engine::Engine(parallel_options)},
+  };
   int queries = 0, passed = 0, failed = 0, known_failed = 0;
+  // Values that agree only within the tolerance (for the report; not a failure).
+  int64_t inexact_values = 0;
+  std::map<std::string, std::string> inexact_queries;
   std::vector<std::string> fixed_known;
   for (const CorpusEntry& entry : *corpus) {
-    if (!filter.empty() && entry.query.find(filter) == std::string::npos) continue;
+    if (!filter.empty() && entry.query.find(filter) == std::string::npos)
+      continue;
     ++queries;
     CompareOptions opts;
     bool entry_failed = false;
@@ -161,34 +184,43 @@ TEST(DifferentialTest, EngineAgreesWithPrometheus242) {
       opts.ordered = e.instant && OrderMatters(entry.query);
       absl::StatusOr<Answer> want = AskPrometheus(port, entry.query, e);
       ASSERT_TRUE(want.ok()) << entry.query << ": " << want.status();
-      Answer got = AskEngine(eng, store, entry.query, e);
-      std::vector<std::string> diffs = CompareAnswers(*want, got, opts);
-      if (verbose) {
-        std::cout << (diffs.empty() ? "ok   " : "FAIL ") << entry.query << " " << Describe(e)
-                  << " -> " << (want->error_type.empty() ? want->type : want->error_type) << " "
-                  << want->series.size() << " series\n";
+      for (const auto& [engine_name, eng] : engines) {
+        Answer got = AskEngine(eng, store, entry.query, e);
+        std::vector<std::string> diffs = CompareAnswers(*want, got, opts);
+        if (verbose) {
+          std::cout << (diffs.empty() ? "ok   " : "FAIL ") << entry.query << " " << Describe(e)
+                    << engine_name << " -> "
+                    << (want->error_type.empty() ? want->type : want->error_type) << " "
+                    << want->series.size() << " series\n";
+        }
+        if (diffs.empty()) {
+          ++passed;
+          std::string worst;
+          if (int64_t n = CountInexactValues(*want, got, &worst); n > 0) {
+            inexact_values += n;
+            inexact_queries.emplace(entry.query, worst);
+          }
+          continue;
+        }
+        if (!entry.known.empty()) {
+          ++known_failed;
+        } else {
+          ++failed;
+        }
+        if (!entry_failed) {
+          absl::StrAppend(&report, "line ", entry.line, ": ", entry.query, "\n  ", Describe(e),
+                          engine_name, "\n");
+          for (const std::string& d : diffs)
+            absl::StrAppend(&report, "  ", d, "\n");
+        } else {
+          absl::StrAppend(&report, "  also differs: ", Describe(e), engine_name, "\n");
+        }
+        entry_failed = true;
       }
-      if (diffs.empty()) {
-        ++passed;
-        continue;
-      }
-      if (!entry.known.empty()) {
-        ++known_failed;
-      } else {
-        ++failed;
-      }
-      if (!entry_failed) {
-        absl::StrAppend(&report, "line ", entry.line, ": ", entry.query, "\n  ", Describe(e),
-                        "\n");
-        for (const std::string& d : diffs) absl::StrAppend(&report, "  ", d, "\n");
-      } else {
-        absl::StrAppend(&report, "  also differs: ", Describe(e), "\n");
-      }
-      entry_failed = true;
     }
     if (!entry.known.empty() && !entry_failed) {
-      fixed_known.push_back(absl::StrCat("line ", entry.line, " [known:", entry.known, "] ",
-                                         entry.query));
+      fixed_known.push_back(
+          absl::StrCat("line ", entry.line, " [known:", entry.known, "] ", entry.query));
     }
     if (entry_failed) {
       if (entry.known.empty()) {
@@ -196,6 +228,13 @@ TEST(DifferentialTest, EngineAgreesWithPrometheus242) {
       } else {
         std::cout << "[known:" << entry.known << "] " << report;
       }
+    }
+  }
+  std::cout << "values equal within tolerance but not bit-identical: " << inexact_values << " in "
+            << inexact_queries.size() << " queries\n";
+  if (verbose) {
+    for (const auto& [q, worst] : inexact_queries) {
+      std::cout << "  inexact: " << q << "\n      e.g. " << worst << "\n";
     }
   }
   for (const std::string& k : fixed_known) {

@@ -16,9 +16,11 @@ class Reader {
 
   absl::StatusOr<JsonValue> Document() {
     JsonValue v;
-    if (absl::Status st = Value(v, 0); !st.ok()) return st;
+    if (absl::Status st = Value(v, 0); !st.ok())
+      return st;
     SkipSpace();
-    if (pos_ != text_.size()) return Error("trailing data");
+    if (pos_ != text_.size())
+      return Error("trailing data");
     return v;
   }
 
@@ -36,18 +38,23 @@ class Reader {
   }
 
   bool Literal(std::string_view word) {
-    if (text_.substr(pos_, word.size()) != word) return false;
+    if (text_.substr(pos_, word.size()) != word)
+      return false;
     pos_ += word.size();
     return true;
   }
 
   absl::Status Value(JsonValue& out, int depth) {
-    if (depth > kMaxDepth) return Error("nesting too deep");
+    if (depth > kMaxDepth)
+      return Error("nesting too deep");
     SkipSpace();
-    if (pos_ >= text_.size()) return Error("unexpected end");
+    if (pos_ >= text_.size())
+      return Error("unexpected end");
     char c = text_[pos_];
-    if (c == '{') return Object(out, depth);
-    if (c == '[') return Array(out, depth);
+    if (c == '{')
+      return Object(out, depth);
+    if (c == '[')
+      return Array(out, depth);
     if (c == '"') {
       out.kind = JsonValue::Kind::kString;
       return String(out.text);
@@ -70,14 +77,16 @@ class Reader {
 
   absl::Status Number(JsonValue& out) {
     size_t start = pos_;
-    if (pos_ < text_.size() && text_[pos_] == '-') ++pos_;
+    if (pos_ < text_.size() && text_[pos_] == '-')
+      ++pos_;
     size_t digits = pos_;
     while (pos_ < text_.size() &&
            ((text_[pos_] >= '0' && text_[pos_] <= '9') || text_[pos_] == '.' ||
             text_[pos_] == 'e' || text_[pos_] == 'E' || text_[pos_] == '+' || text_[pos_] == '-')) {
       ++pos_;
     }
-    if (pos_ == digits) return Error("unexpected character");
+    if (pos_ == digits)
+      return Error("unexpected character");
     out.kind = JsonValue::Kind::kNumber;
     out.text = std::string(text_.substr(start, pos_ - start));
     return absl::OkStatus();
@@ -102,7 +111,8 @@ class Reader {
   }
 
   absl::Status Hex4(uint32_t& cp) {
-    if (pos_ + 4 > text_.size()) return Error("short \\u escape");
+    if (pos_ + 4 > text_.size())
+      return Error("short \\u escape");
     cp = 0;
     for (int i = 0; i < 4; ++i) {
       char h = text_[pos_++];
@@ -124,14 +134,17 @@ class Reader {
     ++pos_;  // opening quote
     out.clear();
     while (true) {
-      if (pos_ >= text_.size()) return Error("unterminated string");
+      if (pos_ >= text_.size())
+        return Error("unterminated string");
       char c = text_[pos_++];
-      if (c == '"') return absl::OkStatus();
+      if (c == '"')
+        return absl::OkStatus();
       if (c != '\\') {
         out.push_back(c);
         continue;
       }
-      if (pos_ >= text_.size()) return Error("unterminated escape");
+      if (pos_ >= text_.size())
+        return Error("unterminated escape");
       char e = text_[pos_++];
       switch (e) {
         case '"':
@@ -156,11 +169,13 @@ class Reader {
           break;
         case 'u': {
           uint32_t cp = 0;
-          if (absl::Status st = Hex4(cp); !st.ok()) return st;
+          if (absl::Status st = Hex4(cp); !st.ok())
+            return st;
           if (cp >= 0xD800 && cp < 0xDC00 && text_.substr(pos_, 2) == "\\u") {
             pos_ += 2;
             uint32_t low = 0;
-            if (absl::Status st = Hex4(low); !st.ok()) return st;
+            if (absl::Status st = Hex4(low); !st.ok())
+              return st;
             if (low >= 0xDC00 && low < 0xE000) {
               cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
             } else {
@@ -187,13 +202,17 @@ class Reader {
     }
     while (true) {
       JsonValue item;
-      if (absl::Status st = Value(item, depth + 1); !st.ok()) return st;
+      if (absl::Status st = Value(item, depth + 1); !st.ok())
+        return st;
       out.items.push_back(std::move(item));
       SkipSpace();
-      if (pos_ >= text_.size()) return Error("unterminated array");
+      if (pos_ >= text_.size())
+        return Error("unterminated array");
       char c = text_[pos_++];
-      if (c == ']') return absl::OkStatus();
-      if (c != ',') return Error("expected , or ] in array");
+      if (c == ']')
+        return absl::OkStatus();
+      if (c != ',')
+        return Error("expected , or ] in array");
     }
   }
 
@@ -207,20 +226,27 @@ class Reader {
     }
     while (true) {
       SkipSpace();
-      if (pos_ >= text_.size() || text_[pos_] != '"') return Error("expected member name");
+      if (pos_ >= text_.size() || text_[pos_] != '"')
+        return Error("expected member name");
       std::string key;
-      if (absl::Status st = String(key); !st.ok()) return st;
+      if (absl::Status st = String(key); !st.ok())
+        return st;
       SkipSpace();
-      if (pos_ >= text_.size() || text_[pos_] != ':') return Error("expected :");
+      if (pos_ >= text_.size() || text_[pos_] != ':')
+        return Error("expected :");
       ++pos_;
       JsonValue value;
-      if (absl::Status st = Value(value, depth + 1); !st.ok()) return st;
+      if (absl::Status st = Value(value, depth + 1); !st.ok())
+        return st;
       out.members.emplace_back(std::move(key), std::move(value));
       SkipSpace();
-      if (pos_ >= text_.size()) return Error("unterminated object");
+      if (pos_ >= text_.size())
+        return Error("unterminated object");
       char c = text_[pos_++];
-      if (c == '}') return absl::OkStatus();
-      if (c != ',') return Error("expected , or } in object");
+      if (c == '}')
+        return absl::OkStatus();
+      if (c != ',')
+        return Error("expected , or } in object");
     }
   }
 
@@ -231,9 +257,11 @@ class Reader {
 }  // namespace
 
 const JsonValue* JsonValue::Find(std::string_view key) const {
-  if (kind != Kind::kObject) return nullptr;
+  if (kind != Kind::kObject)
+    return nullptr;
   for (const auto& [name, value] : members) {
-    if (name == key) return &value;
+    if (name == key)
+      return &value;
   }
   return nullptr;
 }

@@ -1,13 +1,14 @@
 #include "tests/differential/loaders.h"
 
+#include <algorithm>
+
 #include <snappy.h>
 
-#include <algorithm>
+#include "proto/prometheus/remote.pb.h"
 
 #include "absl/strings/str_cat.h"
 #include "engine/model/labels.h"
 #include "engine/util/status_macros.h"
-#include "proto/prometheus/remote.pb.h"
 #include "tests/differential/http_client.h"
 
 namespace paodin::differential {
@@ -17,7 +18,8 @@ std::string EncodeWriteRequest(const DataSet& data, int64_t from_ms, int64_t to_
   for (const GenSeries& s : data.series) {
     auto lo = std::lower_bound(s.ts.begin(), s.ts.end(), from_ms);
     auto hi = std::lower_bound(s.ts.begin(), s.ts.end(), to_ms);
-    if (lo == hi) continue;
+    if (lo == hi)
+      continue;
     prometheus::TimeSeries* ts = req.add_timeseries();
     for (const auto& [name, value] : s.labels) {
       prometheus::Label* l = ts->add_labels();

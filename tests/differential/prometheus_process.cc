@@ -1,13 +1,5 @@
 #include "tests/differential/prometheus_process.h"
 
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -20,6 +12,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "tests/differential/http_client.h"
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace paodin::differential {
 namespace {
@@ -29,7 +28,8 @@ bool WaitExit(pid_t pid, int timeout_ms) {
   for (int waited = 0; waited <= timeout_ms; waited += 20) {
     int status = 0;
     pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid || (r < 0 && errno == ECHILD)) return true;
+    if (r == pid || (r < 0 && errno == ECHILD))
+      return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;
@@ -39,7 +39,8 @@ bool WaitExit(pid_t pid, int timeout_ms) {
 
 absl::StatusOr<int> PickFreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("socket: ", std::strerror(errno)));
+  if (fd < 0)
+    return absl::UnavailableError(absl::StrCat("socket: ", std::strerror(errno)));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -63,8 +64,8 @@ absl::StatusOr<std::unique_ptr<PrometheusProcess>> PrometheusProcess::Start(
   }
   std::unique_ptr<PrometheusProcess> proc(new PrometheusProcess());
   const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp",
-                                     "/paodin-diff-XXXXXX");
+  std::string pattern =
+      absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/paodin-diff-XXXXXX");
   std::vector<char> buf(pattern.begin(), pattern.end());
   buf.push_back('\0');
   if (mkdtemp(buf.data()) == nullptr) {
@@ -74,11 +75,14 @@ absl::StatusOr<std::unique_ptr<PrometheusProcess>> PrometheusProcess::Start(
   const std::string config = proc->dir_ + "/prometheus.yml";
   {
     std::ofstream out(config);
-    out << "global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\n";
-    if (!out) return absl::UnavailableError("cannot write prometheus.yml");
+    // evaluation_interval is the step of subqueries without one: 1m, as our engine.
+    out << "global:\n  scrape_interval: 15s\n  evaluation_interval: 1m\n";
+    if (!out)
+      return absl::UnavailableError("cannot write prometheus.yml");
   }
   absl::StatusOr<int> port = PickFreePort();
-  if (!port.ok()) return port.status();
+  if (!port.ok())
+    return port.status();
   proc->port_ = *port;
 
   std::vector<std::string> args = {
@@ -90,12 +94,14 @@ absl::StatusOr<std::unique_ptr<PrometheusProcess>> PrometheusProcess::Start(
       "--log.level=warn",
   };
   std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
+  for (std::string& a : args)
+    argv.push_back(a.data());
   argv.push_back(nullptr);
   const std::string log = proc->dir_ + "/prometheus.log";
 
   pid_t pid = fork();
-  if (pid < 0) return absl::UnavailableError(absl::StrCat("fork: ", std::strerror(errno)));
+  if (pid < 0)
+    return absl::UnavailableError(absl::StrCat("fork: ", std::strerror(errno)));
   if (pid == 0) {
     int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) {
@@ -103,7 +109,8 @@ absl::StatusOr<std::unique_ptr<PrometheusProcess>> PrometheusProcess::Start(
       dup2(fd, 2);
       close(fd);
     }
-    if (chdir(proc->dir_.c_str()) != 0) _exit(126);
+    if (chdir(proc->dir_.c_str()) != 0)
+      _exit(126);
     execv(argv[0], argv.data());
     _exit(127);
   }
@@ -117,7 +124,8 @@ absl::StatusOr<std::unique_ptr<PrometheusProcess>> PrometheusProcess::Start(
           absl::StrCat("prometheus exited during startup:\n", proc->LogTail()));
     }
     absl::StatusOr<HttpResponse> r = HttpRequest(proc->port_, "GET", "/-/ready");
-    if (r.ok() && r->status == 200) return proc;
+    if (r.ok() && r->status == 200)
+      return proc;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return absl::UnavailableError(
@@ -146,7 +154,8 @@ std::string PrometheusProcess::LogTail(size_t max_bytes) const {
   std::stringstream ss;
   ss << in.rdbuf();
   std::string s = ss.str();
-  if (s.size() > max_bytes) s = s.substr(s.size() - max_bytes);
+  if (s.size() > max_bytes)
+    s = s.substr(s.size() - max_bytes);
   return s;
 }
 

@@ -8,12 +8,11 @@
 #ifndef PAODIN_TESTS_DIFFERENTIAL_PROMETHEUS_PROCESS_H_
 #define PAODIN_TESTS_DIFFERENTIAL_PROMETHEUS_PROCESS_H_
 
-#include <sys/types.h>
-
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include <sys/types.h>
 
 namespace paodin::differential {
 

@@ -72,6 +72,11 @@ bool ValuesMatch(double want, double got, const CompareOptions& opts);
 std::vector<std::string> CompareAnswers(const Answer& want, const Answer& got,
                                         const CompareOptions& opts, size_t max_lines = 8);
 
+// For two answers that CompareAnswers found equal: how many values are equal only within the
+// tolerance (not the same double; NaNs count as the same). Series are matched by labels.
+// When `worst` is not null it receives a description of the value pair furthest apart in ulps.
+int64_t CountInexactValues(const Answer& want, const Answer& got, std::string* worst = nullptr);
+
 // Formats labels like Prometheus: {a="1", b="2"} (the metric name in front when present).
 std::string FormatLabels(const std::vector<std::pair<std::string, std::string>>& labels);
 

@@ -9,13 +9,11 @@
 namespace paodin::differential {
 namespace {
 
-constexpr char kVector[] =
-    R"({"status":"success","data":{"resultType":"vector","result":[)"
-    R"({"metric":{"job":"b"},"value":[100.5,"2"]},)"
-    R"({"metric":{"job":"a"},"value":[100.5,"+Inf"]}]}})";
+constexpr char kVector[] = R"({"status":"success","data":{"resultType":"vector","result":[)"
+                           R"({"metric":{"job":"b"},"value":[100.5,"2"]},)"
+                           R"({"metric":{"job":"a"},"value":[100.5,"+Inf"]}]}})";
 
-engine::QueryResult VectorResult(std::vector<std::pair<std::string, double>> elems,
-                                 int64_t t_ms) {
+engine::QueryResult VectorResult(std::vector<std::pair<std::string, double>> elems, int64_t t_ms) {
   engine::QueryResult r;
   r.type = engine::ResultType::kVector;
   for (const auto& [job, v] : elems) {
@@ -41,17 +39,14 @@ TEST(ResultCompareTest, VectorsAgreeRegardlessOfOrderUnlessOrdered) {
 TEST(ResultCompareTest, ReportsValueTimeAndSeriesDifferences) {
   absl::StatusOr<Answer> want = AnswerFromPrometheus(kVector);
   ASSERT_TRUE(want.ok());
-  EXPECT_FALSE(CompareAnswers(*want, AnswerFromEngine(VectorResult({{"a", HUGE_VAL}, {"b", 2.1}},
-                                                                   100500)),
-                              {})
-                   .empty());
-  EXPECT_FALSE(CompareAnswers(*want, AnswerFromEngine(VectorResult({{"a", HUGE_VAL}, {"b", 2}},
-                                                                   100000)),
-                              {})
+  EXPECT_FALSE(CompareAnswers(
+                   *want, AnswerFromEngine(VectorResult({{"a", HUGE_VAL}, {"b", 2.1}}, 100500)), {})
                    .empty());
   EXPECT_FALSE(
-      CompareAnswers(*want, AnswerFromEngine(VectorResult({{"a", HUGE_VAL}}, 100500)), {})
+      CompareAnswers(*want, AnswerFromEngine(VectorResult({{"a", HUGE_VAL}, {"b", 2}}, 100000)), {})
           .empty());
+  EXPECT_FALSE(
+      CompareAnswers(*want, AnswerFromEngine(VectorResult({{"a", HUGE_VAL}}, 100500)), {}).empty());
 }
 
 TEST(ResultCompareTest, ValuesMatchWithinTolerance) {
@@ -71,19 +66,38 @@ TEST(ResultCompareTest, ErrorsCompareByTypeAndMessage) {
       R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:5: parse error: x"})");
   ASSERT_TRUE(want.ok());
   EXPECT_EQ(want->error, "1:5: parse error: x");
-  EXPECT_TRUE(CompareAnswers(*want,
-                             AnswerFromEngine(absl::InvalidArgumentError("1:5: parse error: x")),
-                             {})
-                  .empty());
-  EXPECT_FALSE(CompareAnswers(*want,
-                              AnswerFromEngine(absl::InvalidArgumentError("1:6: parse error: x")),
-                              {})
-                   .empty());
-  EXPECT_FALSE(CompareAnswers(
-                   *want, AnswerFromEngine(absl::FailedPreconditionError("1:5: parse error: x")),
-                   {})
-                   .empty());
+  EXPECT_TRUE(
+      CompareAnswers(*want, AnswerFromEngine(absl::InvalidArgumentError("1:5: parse error: x")), {})
+          .empty());
+  EXPECT_FALSE(
+      CompareAnswers(*want, AnswerFromEngine(absl::InvalidArgumentError("1:6: parse error: x")), {})
+          .empty());
+  EXPECT_FALSE(
+      CompareAnswers(*want, AnswerFromEngine(absl::FailedPreconditionError("1:5: parse error: x")),
+                     {})
+          .empty());
   EXPECT_FALSE(CompareAnswers(*want, AnswerFromEngine(VectorResult({}, 0)), {}).empty());
+}
+
+TEST(ResultCompareTest, ManyToManyPairMayComeInEitherOrder) {
+  Answer want;
+  want.error_type = "execution";
+  want.error =
+      "found duplicate series for the match group {} on the right hand-side of the operation: "
+      "[{job=\"a\"}, {job=\"b\"}];many-to-many matching not allowed: matching labels must be "
+      "unique on one side";
+  Answer got = want;
+  EXPECT_TRUE(CompareAnswers(want, got, {}).empty());
+  got.error =
+      "found duplicate series for the match group {} on the right hand-side of the operation: "
+      "[{job=\"b\"}, {job=\"a\"}];many-to-many matching not allowed: matching labels must be "
+      "unique on one side";
+  EXPECT_TRUE(CompareAnswers(want, got, {}).empty());
+  got.error =
+      "found duplicate series for the match group {} on the right hand-side of the operation: "
+      "[{job=\"b\"}, {job=\"c\"}];many-to-many matching not allowed: matching labels must be "
+      "unique on one side";
+  EXPECT_FALSE(CompareAnswers(want, got, {}).empty());
 }
 
 TEST(ResultCompareTest, ReadsScalarsStringsAndMatrices) {
@@ -92,9 +106,9 @@ TEST(ResultCompareTest, ReadsScalarsStringsAndMatrices) {
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->t_ms, 1001);
   EXPECT_EQ(s->scalar, -HUGE_VAL);
-  absl::StatusOr<Answer> m = AnswerFromPrometheus(
-      R"({"status":"success","data":{"resultType":"matrix","result":[)"
-      R"({"metric":{},"values":[[1,"1"],[2,"1e+300"]]}]}})");
+  absl::StatusOr<Answer> m =
+      AnswerFromPrometheus(R"({"status":"success","data":{"resultType":"matrix","result":[)"
+                           R"({"metric":{},"values":[[1,"1"],[2,"1e+300"]]}]}})");
   ASSERT_TRUE(m.ok());
   ASSERT_EQ(m->series.size(), 1u);
   EXPECT_EQ(m->series[0].ts, (std::vector<int64_t>{1000, 2000}));
