@@ -169,6 +169,8 @@ TEST(DifferentialTest, EngineAgreesWithPrometheus242) {
       {" [threads=2]", engine::Engine(parallel_options)},
   };
   int queries = 0, passed = 0, failed = 0, known_failed = 0;
+  // What Prometheus answered: data, an empty vector/matrix, or an error.
+  int answers_data = 0, answers_empty = 0, answers_error = 0;
   // Values that agree only within the tolerance (for the report; not a failure).
   int64_t inexact_values = 0;
   std::map<std::string, std::string> inexact_queries;
@@ -184,6 +186,13 @@ TEST(DifferentialTest, EngineAgreesWithPrometheus242) {
       opts.ordered = e.instant && OrderMatters(entry.query);
       absl::StatusOr<Answer> want = AskPrometheus(port, entry.query, e);
       ASSERT_TRUE(want.ok()) << entry.query << ": " << want.status();
+      if (!want->error_type.empty()) {
+        ++answers_error;
+      } else if (want->series.empty() && want->type != "scalar" && want->type != "string") {
+        ++answers_empty;
+      } else {
+        ++answers_data;
+      }
       for (const auto& [engine_name, eng] : engines) {
         Answer got = AskEngine(eng, store, entry.query, e);
         std::vector<std::string> diffs = CompareAnswers(*want, got, opts);
@@ -230,6 +239,9 @@ TEST(DifferentialTest, EngineAgreesWithPrometheus242) {
       }
     }
   }
+  std::cout << "prometheus answers: " << answers_data << " with data, " << answers_empty
+            << " empty, " << answers_error << " errors; each compared with " << engines.size()
+            << " engine configurations\n";
   std::cout << "values equal within tolerance but not bit-identical: " << inexact_values << " in "
             << inexact_queries.size() << " queries\n";
   if (verbose) {
