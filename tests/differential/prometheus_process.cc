@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -99,10 +100,15 @@ absl::StatusOr<std::unique_ptr<PrometheusProcess>> PrometheusProcess::Start(
   argv.push_back(nullptr);
   const std::string log = proc->dir_ + "/prometheus.log";
 
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0)
     return absl::UnavailableError(absl::StrCat("fork: ", std::strerror(errno)));
   if (pid == 0) {
+    // If the test dies without running destructors (a crash), Prometheus goes with it.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+      _exit(125);
     int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) {
       dup2(fd, 1);
