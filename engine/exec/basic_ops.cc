@@ -1113,8 +1113,13 @@ absl::Status SeriesStreams::FillUntil(size_t j, int64_t t, ExecContext& ctx) {
     }
     ctx.samples_scanned.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
     size_t before = b.ts.size();
-    if (!drop_stale && tile_ts[0] >= min_t && tile_ts[n - 1] <= max_t) {
-      // The common case: the whole tile is in range.
+    bool clean = tile_ts[0] >= min_t && tile_ts[n - 1] <= max_t;
+    if (clean && drop_stale) {
+      for (size_t i = 0; i < n; ++i)
+        clean &= !IsStaleNaN(tile_vs[i]);
+    }
+    if (clean) {
+      // The common case: the whole tile is in range and has no marker to drop.
       b.ts.insert(b.ts.end(), tile_ts, tile_ts + n);
       b.vs.insert(b.vs.end(), tile_vs, tile_vs + n);
     } else {
@@ -1173,7 +1178,7 @@ absl::StatusOr<SeriesStreams> OpenSelector(ExecContext& ctx, const promql::Vecto
   }
   PAODIN_RETURN_IF_ERROR(set->status());
   for (std::string& w : set->warnings())
-    ctx.warnings.push_back(std::move(w));
+    ctx.AddWarning(std::move(w));
   return out;
 }
 

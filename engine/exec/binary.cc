@@ -206,8 +206,11 @@ class VectorBinaryOp : public BinaryBase {
     if (inited_)
       return &series_;
     inited_ = true;
-    PAODIN_ASSIGN_OR_RETURN(const std::vector<Labels>* l, lhs_.Series());
-    PAODIN_ASSIGN_OR_RETURN(const std::vector<Labels>* r, rhs_.Series());
+    // The two branches are independent: select (and later evaluate) them in parallel.
+    absl::StatusOr<const std::vector<Labels>*> ls, rs;
+    RunBranches([&] { ls = lhs_.Series(); }, [&] { rs = rhs_.Series(); });
+    PAODIN_ASSIGN_OR_RETURN(const std::vector<Labels>* l, ls);
+    PAODIN_ASSIGN_OR_RETURN(const std::vector<Labels>* r, rs);
     lhs_labels_ = l;
     rhs_labels_ = r;
     LabelsIndex sigs;
@@ -287,8 +290,10 @@ class VectorBinaryOp : public BinaryBase {
     size_t n = BeginBatch(out);
     if (n == 0)
       return 0;
-    PAODIN_RETURN_IF_ERROR(lhs_.Pull(n));
-    PAODIN_RETURN_IF_ERROR(rhs_.Pull(n));
+    absl::Status lst, rst;
+    RunBranches([&] { lst = lhs_.Pull(n); }, [&] { rst = rhs_.Pull(n); });
+    PAODIN_RETURN_IF_ERROR(lst);
+    PAODIN_RETURN_IF_ERROR(rst);
     for (size_t i = 0; i < n; ++i) {
       int64_t step = batch_first_ + i;
       if (promql::IsSetOp(op_)) {
@@ -395,6 +400,23 @@ class VectorBinaryOp : public BinaryBase {
       out.Push(o, value);
     }
     return absl::OkStatus();
+  }
+
+  // Runs the two branch functions in parallel when the query has a pool.
+  template <typename A, typename B>
+  void RunBranches(A a, B b) {
+    if (ctx_->pool == nullptr) {
+      a();
+      b();
+      return;
+    }
+    ctx_->pool->Run(2, [&](size_t k) {
+      if (k == 0) {
+        a();
+      } else {
+        b();
+      }
+    });
   }
 
   BinaryOp op_;

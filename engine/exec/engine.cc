@@ -499,12 +499,6 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
   std::vector<exec::StepVector> buf(ctx.batch_steps);
   const bool scalar = type == promql::ValueType::kScalar;
   std::vector<ResultSeries> acc(instant ? 0 : series->size());
-  // Reserve a little per series up front; most series of a range query have most steps.
-  const size_t reserve = static_cast<size_t>(std::min<int64_t>(range.NumSteps(), 1024));
-  for (ResultSeries& rs : acc) {
-    rs.ts.reserve(reserve);
-    rs.vs.reserve(reserve);
-  }
   int64_t points = 0;
   while (true) {
     PAODIN_RETURN_IF_ERROR(ctx.Check());

@@ -116,8 +116,10 @@ TEST(EngineThreadsTest, ShardedResultEqualsSingleThreaded) {
   }
   Engine one(EngineOptions{.threads = 1});
   Engine two(EngineOptions{.threads = 2});
-  for (const char* q : {"m", "rate(m[2m])", "sum by (job) (increase(m[5m]))",
-                        "max_over_time(m[1m:15s])", "absent_over_time(m[1m])"}) {
+  for (const char* q :
+       {"m", "rate(m[2m])", "sum by (job) (increase(m[5m]))", "max_over_time(m[1m:15s])",
+        "absent_over_time(m[1m])", "m / on(i) (m offset 1m)", "(rate(m[1m]) > bool 1) or m",
+        "topk by (job) (3, m) + on(i) group_left sum by (i) (m)"}) {
     auto a = one.RangeQuery(store, q, 0, 1800000, 30000);
     auto b = two.RangeQuery(store, q, 0, 1800000, 30000);
     ASSERT_TRUE(a.ok() && b.ok()) << q;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -89,7 +90,15 @@ struct ExecContext {
   std::atomic<int64_t> samples_scanned{0};
   // Steps per batch.
   size_t batch_steps = 64;
+  // Warnings from the stores (use AddWarning: branches may load concurrently).
   std::vector<std::string> warnings;
+  std::mutex warnings_mu;
+
+  void AddWarning(std::string w) {
+    std::lock_guard<std::mutex> lock(warnings_mu);
+    warnings.push_back(std::move(w));
+  }
+
   // Threads for series shards (null: single-threaded).
   WorkerPool* pool = nullptr;
   // Operators with fewer series stay on one thread.

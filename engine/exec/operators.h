@@ -64,10 +64,11 @@ OperatorPtr MakeAbsentOp(ExecContext* ctx, OperatorPtr input, Labels labels,
                          const StepRange& range);
 // sort / sort_desc.
 OperatorPtr MakeSortOp(ExecContext* ctx, OperatorPtr input, bool desc, const StepRange& range);
-// label_replace / label_join (string arguments already extracted).
+// label_replace (string arguments already extracted).
 OperatorPtr MakeLabelReplaceOp(ExecContext* ctx, OperatorPtr input, std::string dst,
                                std::string repl, std::string src, std::string regex,
                                const StepRange& range);
+// label_join (string arguments already extracted).
 OperatorPtr MakeLabelJoinOp(ExecContext* ctx, OperatorPtr input, std::string dst, std::string sep,
                             std::vector<std::string> srcs, const StepRange& range);
 // histogram_quantile(φ, buckets).
@@ -78,12 +79,14 @@ OperatorPtr MakeEmptyOp(ExecContext* ctx, std::vector<OperatorPtr> inputs, const
 // Evaluates `input` once (a one-step range) and repeats it at every step of `range`.
 OperatorPtr MakeStepInvariantOp(ExecContext* ctx, OperatorPtr input, const StepRange& range);
 
-// Binary operators.
+// Binary operators: scalar op scalar.
 OperatorPtr MakeScalarBinaryOp(ExecContext* ctx, promql::BinaryOp op, OperatorPtr lhs,
                                OperatorPtr rhs, const StepRange& range);
+// vector op scalar, or scalar op vector when `scalar_on_left`.
 OperatorPtr MakeVectorScalarBinaryOp(ExecContext* ctx, promql::BinaryOp op, bool return_bool,
                                      OperatorPtr vec, OperatorPtr scalar, bool scalar_on_left,
                                      const StepRange& range);
+// vector op vector with label matching (arithmetic, comparisons, and/or/unless).
 OperatorPtr MakeVectorBinaryOp(ExecContext* ctx, promql::BinaryOp op, bool return_bool,
                                promql::VectorMatching matching, OperatorPtr lhs, OperatorPtr rhs,
                                const StepRange& range);

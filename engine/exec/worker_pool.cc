@@ -1,5 +1,7 @@
 #include "engine/exec/worker_pool.h"
 
+#include <algorithm>
+
 namespace paodin::engine::exec {
 
 WorkerPool::WorkerPool(int threads) {
@@ -12,35 +14,53 @@ WorkerPool::~WorkerPool() {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
-  start_cv_.notify_all();
+  work_cv_.notify_all();
   for (std::thread& t : workers_)
     t.join();
 }
 
-void WorkerPool::Work() {
+WorkerPool::Job* WorkerPool::FindJob() {
+  for (Job* j : jobs_) {
+    if (j->next.load(std::memory_order_relaxed) < j->n)
+      return j;
+  }
+  return nullptr;
+}
+
+void WorkerPool::RunTasks(Job& job) {
   while (true) {
-    size_t i = next_.fetch_add(1);
-    if (i >= n_)
+    size_t i = job.next.fetch_add(1);
+    if (i >= job.n)
       return;
-    (*fn_)(i);
+    (*job.fn)(i);
+    if (job.done.fetch_add(1) + 1 == job.n) {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_cv_.notify_all();
+    }
   }
 }
 
 void WorkerPool::Loop() {
-  uint64_t seen = 0;
   while (true) {
+    Job* job = nullptr;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      // The job is chosen inside the predicate: claims happen outside the lock, so a second
+      // FindJob() could find nothing left.
+      work_cv_.wait(lock, [&] {
+        if (stop_)
+          return true;
+        job = FindJob();
+        return job != nullptr;
+      });
       if (stop_)
         return;
-      seen = generation_;
-      ++busy_;
+      ++job->active;
     }
-    Work();
+    RunTasks(*job);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      --busy_;
+      --job->active;
     }
     done_cv_.notify_all();
   }
@@ -52,18 +72,20 @@ void WorkerPool::Run(size_t n, const std::function<void(size_t)>& fn) {
       fn(i);
     return;
   }
+  Job job;
+  job.fn = &fn;
+  job.n = n;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    fn_ = &fn;
-    n_ = n;
-    next_ = 0;
-    ++generation_;
+    jobs_.push_back(&job);
   }
-  start_cv_.notify_all();
-  Work();
+  work_cv_.notify_all();
+  RunTasks(job);
   std::unique_lock<std::mutex> lock(mu_);
-  done_cv_.wait(lock, [&] { return busy_ == 0 && next_ >= n_; });
-  fn_ = nullptr;
+  // No new worker may pick the job up; wait for the tasks still running and for the workers
+  // that hold the job to let go of it.
+  jobs_.erase(std::find(jobs_.begin(), jobs_.end(), &job));
+  done_cv_.wait(lock, [&] { return job.done.load() == n && job.active == 0; });
 }
 
 }  // namespace paodin::engine::exec

@@ -1,11 +1,14 @@
-// A small fixed pool of worker threads for one query: Run() splits n tasks across the workers
-// and the calling thread and returns when all are done.
+// A small fixed pool of worker threads for one query. Run() splits n tasks across the workers
+// and the calling thread and returns when all are done. Run may be called from inside a task
+// (nested parallelism, e.g. series shards inside parallel branches): the caller works on its
+// own tasks while idle workers pick up the rest, so nesting never deadlocks.
 #ifndef PAODIN_ENGINE_EXEC_WORKER_POOL_H_
 #define PAODIN_ENGINE_EXEC_WORKER_POOL_H_
 
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -24,24 +27,30 @@ class WorkerPool {
   // Total threads, including the caller.
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
-  // Calls fn(i) for every i in [0, n) on the pool; blocks until all calls returned. Not
-  // reentrant: fn must not call Run.
+  // Calls fn(i) for every i in [0, n) on the pool; blocks until all calls returned.
   void Run(size_t n, const std::function<void(size_t)>& fn);
 
  private:
+  struct Job {
+    const std::function<void(size_t)>* fn;
+    size_t n;
+    std::atomic<size_t> next{0};
+    std::atomic<size_t> done{0};
+    int active = 0;  // workers inside RunTasks (guarded by mu_)
+  };
+
   void Loop();
-  void Work();
+  // Claims and runs tasks of `job` until none are left to claim.
+  void RunTasks(Job& job);
+  // A job with unclaimed tasks, or null. REQUIRES: mu_ held.
+  Job* FindJob();
 
   std::vector<std::thread> workers_;
   std::mutex mu_;
-  std::condition_variable start_cv_;
+  std::condition_variable work_cv_;
   std::condition_variable done_cv_;
-  uint64_t generation_ = 0;
+  std::deque<Job*> jobs_;
   bool stop_ = false;
-  const std::function<void(size_t)>* fn_ = nullptr;
-  size_t n_ = 0;
-  std::atomic<size_t> next_{0};
-  int busy_ = 0;
 };
 
 }  // namespace paodin::engine::exec

@@ -112,6 +112,7 @@ class Queryable {
   virtual ~Queryable() = default;
 
   // Selects the series matching every matcher with samples in [hints.start_ms, hints.end_ms].
+  // The engine may call Select concurrently from several threads (independent branches).
   virtual absl::StatusOr<std::unique_ptr<SeriesSet>> Select(const SelectHints& hints,
                                                             std::span<const Matcher> matchers,
                                                             const QueryContext& ctx) = 0;
