@@ -16,8 +16,7 @@ namespace paodin::cmd {
 namespace {
 
 absl::Status FlagError(std::string_view flag, const absl::Status& st) {
-  return absl::InvalidArgumentError(
-      fmt::format("invalid --{}: {}", flag, ToStd(st.message())));
+  return absl::InvalidArgumentError(fmt::format("invalid --{}: {}", flag, ToStd(st.message())));
 }
 
 absl::StatusOr<int64_t> Duration(std::string_view flag, std::string_view value) {

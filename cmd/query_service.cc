@@ -91,6 +91,8 @@ QueryService::~QueryService() { Shutdown(); }
 
 int QueryService::http_port() const { return http_ ? http_->port() : 0; }
 
+bool QueryService::ready() const { return endpoints_ && endpoints_->Ready(); }
+
 std::string QueryService::grpc_address() const { return grpc_ ? grpc_->address() : ""; }
 
 void QueryService::MetricsLoop() {
@@ -99,7 +101,7 @@ void QueryService::MetricsLoop() {
     lock.unlock();
     backend_->UpdateStoreMetrics();
     lock.lock();
-    cv_.wait_for(lock, std::chrono::seconds(5), [this] { return stop_; });
+    cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; });
   }
 }
 

@@ -64,6 +64,9 @@ class QueryService {
   // The bound HTTP port.
   int http_port() const;
 
+  // True once the first endpoint refresh has completed.
+  bool ready() const;
+
   // The bound gRPC address ("" when no StoreAPI is served).
   std::string grpc_address() const;
 
