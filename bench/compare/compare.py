@@ -37,11 +37,12 @@ RANGE_QUERIES = [
     ("histogram_quantile",
      "histogram_quantile(0.99, sum by (cluster, le) (rate(http_request_duration_seconds_bucket[5m])))"),
     ("topk", "topk(5, sum by (job) (rate(process_cpu_seconds_total[5m])))"),
-    ("avg_over_time", "avg by (cluster, namespace) (avg_over_time(app_queue_length[10m]))"),
+    ("avg_over_time",
+     "avg by (cluster, namespace) (avg_over_time(process_resident_memory_bytes[10m]))"),
     ("join group_left",
      "sum by (cluster) (rate(process_cpu_seconds_total[5m]) "
      "* on (cluster, namespace, job, pod, instance) group_left up)"),
-    ("max_over_time", "max by (cluster) (max_over_time(process_resident_memory_bytes[15m]))"),
+    ("max_over_time", "max by (cluster, job) (max_over_time(process_cpu_seconds_total[15m]))"),
     ("ratio", 'sum by (cluster) (rate(http_requests_total{code=~"5.."}[5m])) '
               "/ sum by (cluster) (rate(http_requests_total[5m]))"),
 ]
