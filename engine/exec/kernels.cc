@@ -72,9 +72,11 @@ double ExtrapolatedRate(const Window& w, bool is_counter, bool is_rate, bool* ok
   double extrapolate_to = sampled_interval;
   extrapolate_to += duration_to_start < threshold ? duration_to_start : avg_between / 2;
   extrapolate_to += duration_to_end < threshold ? duration_to_end : avg_between / 2;
-  result = result * (extrapolate_to / sampled_interval);
+  // The same operations in the same order as Prometheus 2.42, so results match to the bit.
+  double factor = extrapolate_to / sampled_interval;
   if (is_rate)
-    result = result / (static_cast<double>(w.range_ms) / 1000);
+    factor /= static_cast<double>(w.range_ms) / 1000;
+  result *= factor;
   *ok = true;
   return result;
 }
