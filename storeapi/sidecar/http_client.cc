@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <limits>
 #include <optional>
 
 #include <boost/asio/connect.hpp>
@@ -117,6 +119,7 @@ class BeastBodyStream final : public HttpBodyStream {
                              });
       if (absl::Status st = Drive(*conn_, ctx_, done); !st.ok()) {
         conn_.reset();
+        out->clear();
         return st;
       }
       if (ec == bhttp::error::need_buffer) {
@@ -124,6 +127,7 @@ class BeastBodyStream final : public HttpBodyStream {
       }
       if (ec) {
         conn_.reset();
+        out->clear();
         if (ec == bhttp::error::partial_message || ec == net::error::eof ||
             ec == bhttp::error::end_of_stream) {
           return absl::UnavailableError(
@@ -320,6 +324,11 @@ absl::StatusOr<HttpResponse> HttpClient::Get(std::string_view target,
       }
       return NetError(ec, fmt::format("GET {} from", target), options_.url, step_ms);
     }
+    if (parser.get().body().size() > options_.max_body_bytes) {
+      return absl::ResourceExhaustedError(
+          fmt::format("GET {}{}: response body larger than {} bytes", options_.url, target,
+                      options_.max_body_bytes));
+    }
     HttpResponse r;
     r.status = parser.get().result_int();
     r.content_type = std::string(parser.get()[bhttp::field::content_type]);
@@ -361,7 +370,7 @@ absl::StatusOr<std::unique_ptr<HttpBodyStream>> HttpClient::Post(
     });
     PAODIN_RETURN_IF_ERROR(Drive(*conn, ctx, done));
     auto parser = std::make_unique<bhttp::response_parser<bhttp::buffer_body>>();
-    parser->body_limit(boost::none);
+    parser->body_limit(std::numeric_limits<std::uint64_t>::max());
     if (!ec) {
       step_ms = StepTimeoutMs(options_.timeout_ms, ctx);
       conn->stream.expires_after(std::chrono::milliseconds(step_ms));

@@ -50,8 +50,11 @@ SeriesRelabeler::SeriesRelabeler(Labels external, std::vector<std::string> repli
   std::sort(names_.begin(), names_.end());
   names_.erase(std::unique(names_.begin(), names_.end()), names_.end());
   identity_ = names_.empty();
-  if (!identity_) {
-    min_name_ = names_.front();
+  for (Label l : external_) {
+    if (!adds_labels_ && !std::binary_search(replicas_.begin(), replicas_.end(), l.name)) {
+      adds_labels_ = true;
+      add_min_name_ = std::string(l.name);  // external_ is sorted: the first one is smallest
+    }
   }
 }
 
@@ -78,17 +81,40 @@ bool SeriesRelabeler::Touches(const Labels& labels) const {
   return false;
 }
 
-OrderedRelabelQueue::OrderedRelabelQueue(SeriesRelabeler relabeler)
-    : relabeler_(std::move(relabeler)) {}
+bool SeriesRelabeler::TouchesAnyName(const std::vector<std::string>& names) const {
+  for (const std::string& n : names) {
+    if (std::binary_search(names_.begin(), names_.end(), n)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+OrderedRelabelQueue::OrderedRelabelQueue(SeriesRelabeler relabeler, bool clean)
+    : relabeler_(std::move(relabeler)), streaming_(clean), promised_clean_(clean) {}
+
+void OrderedRelabelQueue::Emit(Labels final_labels, thanos::Series series) {
+  if (promised_clean_) {
+    last_emitted_ = std::move(final_labels);
+    has_emitted_ = true;
+  }
+  ready_.push_back(std::move(series));
+}
 
 bool OrderedRelabelQueue::Safe(const Held& h, const Labels& final_labels,
                                const Labels& newest) const {
-  // Rule 1: a clean series that the newest input does not extend.
-  if (h.clean && !IsPrefix(h.input, newest)) {
+  if (!streaming_) {
+    return false;
+  }
+  // Rule 1: a series that the newest input does not extend.
+  if (!IsPrefix(h.input, newest)) {
     return true;
   }
-  // Rule 2: key(P) = K(P) [+ infinity when f(P) has labels from m on] < K(N).
-  const std::string& m = relabeler_.min_name();
+  // Rule 2: K(P) + infinity < K(N), when f adds labels (named m and above).
+  if (!relabeler_.adds_labels()) {
+    return false;
+  }
+  const std::string& m = relabeler_.add_min_name();
   auto a = final_labels.begin();
   const auto a_end = final_labels.end();
   auto b = newest.begin();
@@ -118,8 +144,8 @@ void OrderedRelabelQueue::Release(const Labels& newest) {
     if (!Safe(it->second, it->first, newest)) {
       return;
     }
-    ready_.push_back(std::move(it->second.series));
-    held_.erase(it);
+    auto node = held_.extract(it);
+    Emit(std::move(node.key()), std::move(node.mapped().series));
   }
 }
 
@@ -136,20 +162,35 @@ absl::Status OrderedRelabelQueue::Push(const Labels& labels, thanos::Series seri
     ready_.push_back(std::move(series));
     return absl::OkStatus();
   }
+  if (streaming_ && relabeler_.Touches(labels)) {
+    streaming_ = false;
+  }
+  if (streaming_ && !relabeler_.adds_labels()) {
+    // Clean data and nothing to add: f(L) = L.
+    LabelsToProto(labels, series.mutable_labels());
+    Emit(labels, std::move(series));
+    return absl::OkStatus();
+  }
   Release(labels);
   Labels final_labels = relabeler_.Apply(labels);
   LabelsToProto(final_labels, series.mutable_labels());
-  const bool clean = !relabeler_.Touches(labels);
-  held_.emplace(std::move(final_labels), Held{labels, std::move(series), clean});
+  held_.emplace(std::move(final_labels), Held{labels, std::move(series)});
   max_held_ = std::max(max_held_, held_.size());
   return absl::OkStatus();
 }
 
-void OrderedRelabelQueue::Finish() {
-  for (auto& [final_labels, h] : held_) {
-    ready_.push_back(std::move(h.series));
+absl::Status OrderedRelabelQueue::Finish() {
+  if (has_emitted_ && !held_.empty() && engine::Compare(held_.begin()->first, last_emitted_) < 0) {
+    return absl::AbortedError(
+        "series with external or replica labels appeared while reading from Prometheus, so the "
+        "output order cannot be kept; retry the query: " +
+        held_.begin()->first.ToString());
   }
-  held_.clear();
+  while (!held_.empty()) {
+    auto node = held_.extract(held_.begin());
+    Emit(std::move(node.key()), std::move(node.mapped().series));
+  }
+  return absl::OkStatus();
 }
 
 bool OrderedRelabelQueue::Pop(thanos::Series* out) {

@@ -1,27 +1,32 @@
 // Puts a Prometheus sidecar's external labels on series and strips replica labels while keeping
 // the stream sorted, holding back as few series as possible.
 //
-// Why ordering can change, and what is held back. Prometheus returns series sorted by their own
-// labels L; the sidecar sends f(L) = L with the external labels set (they override) and the
-// `without_replica_labels` removed, and must send them sorted by f(L). f is not monotonic:
-// with the external label c="x", {a="1"} < {a="1",b="2"} but {a="1",c="x"} > {a="1",b="2",c="x"}
-// (a series that is a prefix of the next one can move behind it), and a series that carries an
-// external or replica label of its own can move anywhere among those sharing the labels before
-// it. Thanos buffers the whole response and re-sorts it. Here a series is released as soon as no
-// later input can sort before it, which two rules decide (input labels P of a held series, N the
-// newest input; all later inputs sort after N):
+// Why ordering can change. Prometheus returns series sorted by their own labels L; the sidecar
+// sends f(L) = L with the external labels set (they override) and `without_replica_labels`
+// removed, and must send them sorted by f(L). f is not monotonic: with the external label c="x",
+// {a="1"} < {a="1",b="2"} but {a="1",c="x"} > {a="1",b="2",c="x"} (a series that is a prefix of
+// a later one moves behind it), and a series that carries an external or replica label itself
+// can move anywhere, even in front of everything seen before ({a="1",r="1"} with r stripped
+// sorts before {a="1",b="0"}). Thanos buffers the whole response and re-sorts it.
 //
-//  1. P is "clean" (no label named like an external or replica label) and P is not a prefix of
-//     N. Then P and every later input differ at a label both have, and f keeps that difference.
-//  2. Let m be the smallest external or replica label name and K(L) the labels of L named below
-//     m (f never touches them). f(L) sorts by K(L) followed by an "infinite" label when f(L) has
-//     labels from m on, then by those labels. If that key of P sorts before K(N), no later input
-//     can sort before P.
+// What is held back here. The caller says whether the data is "clean": no series carries a label
+// named like an external or replica label (the sidecar asks Prometheus' label-names API with the
+// same matchers; it is the usual case, as those labels belong to the sidecar, not to the
+// series). On clean data f only inserts the external labels E', and a held series P (input
+// labels) is released as soon as no later input can sort before it, N being the newest input
+// (all later ones sort after N):
 //
-// So with clean data (the usual case: Prometheus series do not carry the sidecar's external
-// labels) a series is held only until the next one arrives, or while later series extend it;
-// only series carrying external or replica labels themselves wait for their group to end. With
-// no external labels and no replica labels nothing is held.
+//  1. P is not a prefix of N. Then P and every later input L differ at a label both have, no
+//     label of L is removed or overridden, and f keeps that difference.
+//  2. E' is not empty; let m be its smallest name and K(L) the labels of L named below m (f never
+//     touches them). f(L) sorts by K(L) followed by an "infinite" label, then by its labels from
+//     m on. If K(P) + infinity sorts before K(N), no later input can sort before P.
+//
+// So on clean data a series is held only until the next one arrives, or while later series
+// extend it; with no external labels nothing is held. On data that is not clean every series is
+// held to the end and sorted, as Thanos does. If data announced clean turns out not to be (a new
+// series appeared between the two requests), the queue holds everything from then on and
+// Finish() fails if the order can no longer be kept.
 #ifndef PAODIN_STOREAPI_SIDECAR_RELABEL_H_
 #define PAODIN_STOREAPI_SIDECAR_RELABEL_H_
 
@@ -53,29 +58,38 @@ class SeriesRelabeler {
   // True when `labels` has a label named like an external or replica label.
   bool Touches(const engine::Labels& labels) const;
 
-  // The smallest external or replica label name (m above); "" when identity().
-  const std::string& min_name() const { return min_name_; }
+  // True when one of `names` is an external or replica label name.
+  bool TouchesAnyName(const std::vector<std::string>& names) const;
+
+  // The smallest name of an added label (m above); "" when !adds_labels().
+  const std::string& add_min_name() const { return add_min_name_; }
+
+  // True when f adds labels to every series (some external label is not a replica label).
+  bool adds_labels() const { return adds_labels_; }
 
  private:
   engine::Labels external_;
   std::vector<std::string> replicas_;  // sorted, unique
   std::vector<std::string> names_;     // external and replica names, sorted, unique
-  std::string min_name_;
+  std::string add_min_name_;
   bool identity_;
+  bool adds_labels_ = false;
 };
 
 // Series in, relabeled series out, in the order of their final labels (see the file comment).
 class OrderedRelabelQueue {
  public:
-  explicit OrderedRelabelQueue(SeriesRelabeler relabeler);
+  // `clean`: the caller knows that no input series carries an external or replica label.
+  OrderedRelabelQueue(SeriesRelabeler relabeler, bool clean);
 
   // Adds the next series of the input, `labels` being its input labels; `series` holds its
   // chunks (its labels are overwritten with the final labels). Fails with FailedPrecondition
   // when `labels` does not sort strictly after the previous input's.
   absl::Status Push(const engine::Labels& labels, thanos::Series series);
 
-  // Marks the end of the input: every held series becomes ready.
-  void Finish();
+  // Marks the end of the input: every held series becomes ready. Fails with Aborted when data
+  // announced clean was not and a series would have had to go before one already released.
+  absl::Status Finish();
 
   // Moves the next ready series into *out and returns true, or returns false when none is
   // ready (push more or finish).
@@ -91,7 +105,6 @@ class OrderedRelabelQueue {
   struct Held {
     engine::Labels input;
     thanos::Series series;
-    bool clean;
   };
 
   struct LabelsLess {
@@ -102,12 +115,18 @@ class OrderedRelabelQueue {
 
   void Release(const engine::Labels& newest);
   bool Safe(const Held& h, const engine::Labels& final_labels, const engine::Labels& newest) const;
+  void Emit(engine::Labels final_labels, thanos::Series series);
 
   SeriesRelabeler relabeler_;
   std::multimap<engine::Labels, Held, LabelsLess> held_;
   std::deque<thanos::Series> ready_;
   engine::Labels last_input_;
   bool has_input_ = false;
+  // False once an input broke the clean promise (or none was made): nothing is released early.
+  bool streaming_;
+  bool promised_clean_;
+  engine::Labels last_emitted_;
+  bool has_emitted_ = false;
   size_t max_held_ = 0;
 };
 

@@ -78,10 +78,11 @@ absl::StatusOr<Labels> RemoteLabels(const prometheus::ChunkedSeries& series) {
 class RemoteSeriesStream final : public SeriesStream {
  public:
   RemoteSeriesStream(SidecarBackend* backend, std::unique_ptr<RemoteReadStream> remote,
-                     SeriesRelabeler relabeler, bool skip_chunks, const CallContext& ctx)
+                     SeriesRelabeler relabeler, bool clean, bool skip_chunks,
+                     const CallContext& ctx)
       : backend_(backend),
         remote_(std::move(remote)),
-        queue_(std::move(relabeler)),
+        queue_(std::move(relabeler), clean),
         skip_chunks_(skip_chunks),
         ctx_(ctx) {}
 
@@ -116,8 +117,8 @@ class RemoteSeriesStream final : public SeriesStream {
         PAODIN_RETURN_IF_ERROR(queue_.Push(current_labels_, std::move(current_)));
         has_current_ = false;
       }
-      queue_.Finish();
       finished_ = true;
+      PAODIN_RETURN_IF_ERROR(queue_.Finish());
       backend_->AddStreamStats(remote_->bytes(), frames_, static_cast<int64_t>(queue_.max_held()));
     }
   }
@@ -395,6 +396,20 @@ absl::StatusOr<std::unique_ptr<SeriesStream>> SidecarBackend::Series(
     std::sort(series.begin(), series.end());
     return std::make_unique<VectorStream>(std::move(series));
   }
+  // Whether any matching series carries an external or replica label decides how much of the
+  // response must be held back to keep the order (see relabel.h).
+  bool clean = true;
+  if (!relabeler.identity()) {
+    absl::StatusOr<std::vector<std::string>> names =
+        FetchLabelNames(*client_, matchers, mint, maxt, ctx.query);
+    if (names.ok()) {
+      clean = !relabeler.TouchesAnyName(*names);
+    } else if (names.status().code() == absl::StatusCode::kInvalidArgument) {
+      clean = false;  // e.g. only empty-matching matchers, which the label API refuses
+    } else {
+      return names.status();
+    }
+  }
   prometheus::ReadRequest read;
   prometheus::Query* query = read.add_queries();
   query->set_start_timestamp_ms(mint);
@@ -421,7 +436,7 @@ absl::StatusOr<std::unique_ptr<SeriesStream>> SidecarBackend::Series(
     std::lock_guard lock(mu_);
     ++stats_.remote_reads;
   }
-  return std::make_unique<RemoteSeriesStream>(this, std::move(remote), std::move(relabeler),
+  return std::make_unique<RemoteSeriesStream>(this, std::move(remote), std::move(relabeler), clean,
                                               request.skip_chunks(), ctx);
 }
 

@@ -71,6 +71,9 @@ struct StatusServer::Impl {
       res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
       if (options.registry != nullptr) {
         try {
+          if (options.before_scrape != nullptr) {
+            options.before_scrape();
+          }
           res.body() = prometheus::TextSerializer().Serialize(options.registry->Collect());
         } catch (const std::exception& e) {
           res.result(bhttp::status::internal_server_error);

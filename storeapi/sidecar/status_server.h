@@ -25,6 +25,8 @@ struct StatusServerOptions {
   std::shared_ptr<prometheus::Registry> registry;
   // Answers /-/ready; null means always ready.
   std::function<bool()> ready;
+  // Called before each /metrics collection (to update gauges); may be null.
+  std::function<void()> before_scrape;
 };
 
 // A running status server; destroying it stops it.
