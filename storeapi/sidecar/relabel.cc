@@ -81,6 +81,23 @@ bool SeriesRelabeler::Touches(const Labels& labels) const {
   return false;
 }
 
+Labels SeriesRelabeler::StripAdded(const Labels& labels, bool* own) const {
+  engine::LabelsBuilder builder(labels);
+  for (Label e : external_) {
+    const std::string_view v = labels.Get(e.name);
+    if (!v.empty() && v != e.value) {
+      *own = true;
+    }
+    builder.Del(e.name);
+  }
+  for (const std::string& r : replicas_) {
+    if (!external_.Has(r) && labels.Has(r)) {
+      *own = true;
+    }
+  }
+  return builder.Build();
+}
+
 bool SeriesRelabeler::TouchesAnyName(const std::vector<std::string>& names) const {
   for (const std::string& n : names) {
     if (std::binary_search(names_.begin(), names_.end(), n)) {
@@ -150,31 +167,44 @@ void OrderedRelabelQueue::Release(const Labels& newest) {
 }
 
 absl::Status OrderedRelabelQueue::Push(const Labels& labels, thanos::Series series) {
-  if (has_input_ && engine::Compare(labels, last_input_) <= 0) {
-    return absl::FailedPreconditionError("Prometheus returned series out of order: " +
-                                         labels.ToString() + " after " + last_input_.ToString());
-  }
-  last_input_ = labels;
-  has_input_ = true;
   series.clear_labels();
   if (relabeler_.identity()) {
+    if (has_input_ && engine::Compare(labels, last_input_) <= 0) {
+      return absl::FailedPreconditionError("Prometheus returned series out of order: " +
+                                           labels.ToString() + " after " + last_input_.ToString());
+    }
+    last_input_ = labels;
+    has_input_ = true;
     LabelsToProto(labels, series.mutable_labels());
     ready_.push_back(std::move(series));
     return absl::OkStatus();
   }
-  if (streaming_ && relabeler_.Touches(labels)) {
+  bool own = false;
+  Labels key = relabeler_.StripAdded(labels, &own);
+  if (streaming_ && own) {
     streaming_ = false;
   }
+  if (streaming_) {
+    // Prometheus sorts by the series' own labels: the key, on clean data.
+    if (has_input_ && engine::Compare(key, last_input_) <= 0) {
+      return absl::FailedPreconditionError("Prometheus returned series out of order: " +
+                                           labels.ToString() + " after " + last_input_.ToString());
+    }
+    last_input_ = key;
+    has_input_ = true;
+  }
+  Labels final_labels = relabeler_.Apply(labels);
   if (streaming_ && !relabeler_.adds_labels()) {
     // Clean data and nothing to add: f(L) = L.
-    LabelsToProto(labels, series.mutable_labels());
-    Emit(labels, std::move(series));
+    LabelsToProto(final_labels, series.mutable_labels());
+    Emit(std::move(final_labels), std::move(series));
     return absl::OkStatus();
   }
-  Release(labels);
-  Labels final_labels = relabeler_.Apply(labels);
+  if (streaming_) {
+    Release(key);
+  }
   LabelsToProto(final_labels, series.mutable_labels());
-  held_.emplace(std::move(final_labels), Held{labels, std::move(series)});
+  held_.emplace(std::move(final_labels), Held{std::move(key), std::move(series)});
   max_held_ = std::max(max_held_, held_.size());
   return absl::OkStatus();
 }

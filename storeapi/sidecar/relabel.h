@@ -9,6 +9,11 @@
 // can move anywhere, even in front of everything seen before ({a="1",r="1"} with r stripped
 // sorts before {a="1",b="0"}). Thanos buffers the whole response and re-sorts it.
 //
+// Prometheus' remote read itself adds its external labels (the sidecar's, read from the same
+// configuration) to the series it returns, unless a series has its own label of that name, but
+// sorts the series by their own labels. So the order the input is in is that of the series' own
+// labels, which on clean data are the returned labels minus the external label names.
+//
 // What is held back here. The caller says whether the data is "clean": no series carries a label
 // named like an external or replica label (the sidecar asks Prometheus' label-names API with the
 // same matchers; it is the usual case, as those labels belong to the sidecar, not to the
@@ -49,6 +54,9 @@ class SeriesRelabeler {
   // `replica_labels` may hold duplicates and any order.
   SeriesRelabeler(engine::Labels external, std::vector<std::string> replica_labels);
 
+  // The external labels.
+  const engine::Labels& external() const { return external_; }
+
   // True when f is the identity (no external and no replica labels).
   bool identity() const { return identity_; }
 
@@ -57,6 +65,12 @@ class SeriesRelabeler {
 
   // True when `labels` has a label named like an external or replica label.
   bool Touches(const engine::Labels& labels) const;
+
+  // A series as Prometheus' remote read returns it, which adds its external labels (the same as
+  // ours) unless the series has its own label of that name: the series' own labels, assuming it
+  // had none named like an external label. Sets *own when the series visibly has its own
+  // (a value other than the external one, or a replica label that is not external).
+  engine::Labels StripAdded(const engine::Labels& labels, bool* own) const;
 
   // True when one of `names` is an external or replica label name.
   bool TouchesAnyName(const std::vector<std::string>& names) const;
@@ -82,9 +96,10 @@ class OrderedRelabelQueue {
   // `clean`: the caller knows that no input series carries an external or replica label.
   OrderedRelabelQueue(SeriesRelabeler relabeler, bool clean);
 
-  // Adds the next series of the input, `labels` being its input labels; `series` holds its
-  // chunks (its labels are overwritten with the final labels). Fails with FailedPrecondition
-  // when `labels` does not sort strictly after the previous input's.
+  // Adds the next series of the input, `labels` being its labels as Prometheus returned them;
+  // `series` holds its chunks (its labels are overwritten with the final labels). Fails with
+  // FailedPrecondition when, on clean data, the series' own labels do not sort strictly after
+  // the previous series' (on other data everything is sorted at the end anyway).
   absl::Status Push(const engine::Labels& labels, thanos::Series series);
 
   // Marks the end of the input: every held series becomes ready. Fails with Aborted when data

@@ -30,8 +30,20 @@ Labels FromProto(const thanos::Series& s) {
   return L(std::move(pairs));
 }
 
-// Pushes `inputs` (sorted) through a queue, popping as it goes; returns the output labels and
-// the chunk tags (min_time of the first chunk = input index) in output order.
+// The series as Prometheus' remote read returns it: with the external labels added where the
+// series has no label of that name.
+Labels AsPrometheusReturns(const Labels& own, const SeriesRelabeler& relabeler) {
+  engine::LabelsBuilder b(own);
+  for (engine::Label e : relabeler.external()) {
+    if (!own.Has(e.name)) {
+      b.Set(e.name, e.value);
+    }
+  }
+  return b.Build();
+}
+
+// Pushes `inputs` (sorted by their own labels) through a queue, popping as it goes; returns the
+// output labels and the chunk tags (min_time of the first chunk = input index) in output order.
 std::vector<std::pair<Labels, int>> RunQueue(const std::vector<Labels>& inputs,
                                              const SeriesRelabeler& relabeler, size_t* max_held) {
   bool clean = true;
@@ -44,7 +56,7 @@ std::vector<std::pair<Labels, int>> RunQueue(const std::vector<Labels>& inputs,
   for (size_t i = 0; i < inputs.size(); ++i) {
     thanos::Series in;
     in.add_chunks()->set_min_time(static_cast<int64_t>(i));
-    EXPECT_TRUE(queue.Push(inputs[i], std::move(in)).ok());
+    EXPECT_TRUE(queue.Push(AsPrometheusReturns(inputs[i], relabeler), std::move(in)).ok());
     while (queue.Pop(&s)) {
       out.emplace_back(FromProto(s), static_cast<int>(s.chunks(0).min_time()));
     }
@@ -119,6 +131,25 @@ TEST(OrderedRelabelQueueTest, IdentityHoldsNothing) {
   ASSERT_TRUE(queue.Push(L({{"a", "1"}}), thanos::Series()).ok());
   EXPECT_TRUE(queue.Pop(&s));
   EXPECT_EQ(queue.max_held(), 0u);
+}
+
+TEST(OrderedRelabelQueueTest, PrometheusAddedExternalLabelsAreNotTheSortKey) {
+  // Prometheus sorts by the series' own labels and then adds its external labels, so as
+  // returned {a=1,cluster=host} comes before {a=1,b=2,cluster=host}.
+  SeriesRelabeler r(L({{"cluster", "host"}, {"replica", "r1"}}), {});
+  OrderedRelabelQueue queue(r, /*clean=*/true);
+  ASSERT_TRUE(
+      queue.Push(L({{"a", "1"}, {"cluster", "host"}, {"replica", "r1"}}), thanos::Series()).ok());
+  ASSERT_TRUE(queue
+                  .Push(L({{"a", "1"}, {"b", "2"}, {"cluster", "host"}, {"replica", "r1"}}),
+                        thanos::Series())
+                  .ok());
+  ASSERT_TRUE(queue.Finish().ok());
+  thanos::Series s;
+  ASSERT_TRUE(queue.Pop(&s));
+  EXPECT_EQ(FromProto(s), L({{"a", "1"}, {"b", "2"}, {"cluster", "host"}, {"replica", "r1"}}));
+  ASSERT_TRUE(queue.Pop(&s));
+  EXPECT_EQ(FromProto(s), L({{"a", "1"}, {"cluster", "host"}, {"replica", "r1"}}));
 }
 
 TEST(OrderedRelabelQueueTest, RejectsInputOutOfOrder) {

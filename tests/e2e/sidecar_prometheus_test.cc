@@ -160,7 +160,7 @@ class SidecarPrometheusTest : public ::testing::Test {
     delete sidecar_;
     delete prometheus_;
     delete channel_;
-    if (dir_ != nullptr && !::testing::Test::HasFailure()) {
+    if (dir_ != nullptr && ::testing::UnitTest::GetInstance()->failed_test_count() == 0) {
       std::error_code ec;
       std::filesystem::remove_all(*dir_, ec);
     }
@@ -292,7 +292,8 @@ TEST_F(SidecarPrometheusTest, InfoHasExternalLabelsAndPrometheusMinTime) {
 
 TEST_F(SidecarPrometheusTest, SeriesEqualPrometheusDataWithExternalLabels) {
   std::vector<thanos::Series> got;
-  ASSERT_TRUE(Series(Request({M(thanos::LabelMatcher::RE, "__name__", "test_.*")}), &got).ok());
+  grpc::Status st = Series(Request({M(thanos::LabelMatcher::RE, "__name__", "test_.*")}), &got);
+  ASSERT_TRUE(st.ok()) << st.error_message();
   const std::map<Labels, Samples> want = PrometheusRaw(R"({__name__=~"test_.*"})");
   ASSERT_EQ(want.size(), 6u);
   ASSERT_EQ(got.size(), want.size());
@@ -357,7 +358,8 @@ TEST_F(SidecarPrometheusTest, WithoutReplicaLabelsAndSkipChunks) {
   thanos::SeriesRequest req = Request({M(thanos::LabelMatcher::RE, "__name__", "test_.*")});
   req.add_without_replica_labels("replica");
   std::vector<thanos::Series> got;
-  ASSERT_TRUE(Series(req, &got).ok());
+  grpc::Status st = Series(req, &got);
+  ASSERT_TRUE(st.ok()) << st.error_message();
   std::vector<Labels> want;
   for (const auto& [labels, samples] : PrometheusRaw(R"({__name__=~"test_.*"})")) {
     want.push_back(WithExternal(labels, /*keep_replica=*/false));
