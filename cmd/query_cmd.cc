@@ -1,57 +1,67 @@
 // `paodin query`: the Prometheus HTTP API over a fan-out to StoreAPI endpoints. The flag names
 // and defaults are Thanos Query's.
+#include <algorithm>
+#include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
+#include "absl/strings/str_join.h"
 #include "cmd/commands.h"
+#include "cmd/query_flags.h"
+#include "cmd/query_service.h"
+#include "engine/model/time.h"
+#include "engine/util/log.h"
+#include "engine/util/strings.h"
+#include <pthread.h>
+#include <signal.h>
 
 namespace paodin::cmd {
 namespace {
 
-struct QueryFlags {
-  std::string http_address = "0.0.0.0:10902";
-  std::string http_grace_period = "2m";
-  std::string grpc_address = "0.0.0.0:10901";
-  std::string grpc_grace_period = "2m";
-  std::string grpc_server_tls_cert;
-  std::string grpc_server_tls_key;
-  std::string grpc_server_tls_client_ca;
-  bool grpc_client_tls_secure = false;
-  bool grpc_client_tls_skip_verify = false;
-  std::string grpc_client_tls_cert;
-  std::string grpc_client_tls_key;
-  std::string grpc_client_tls_ca;
-  std::string grpc_client_server_name;
-  std::vector<std::string> stores;
-  std::vector<std::string> endpoints;
-  std::vector<std::string> strict_endpoints;
-  std::vector<std::string> store_sd_files;
-  std::string store_sd_interval = "5m";
-  std::string store_sd_dns_interval = "30s";
-  std::string store_response_timeout = "0ms";
-  std::string store_unhealthy_timeout = "5m";
-  int64_t store_limits_request_series = 0;
-  int64_t store_limits_request_samples = 0;
-  std::vector<std::string> replica_labels;
-  std::string deduplication_func = "penalty";
-  std::string dedup_initial_penalty = "5s";
-  std::string query_timeout = "2m";
-  int max_concurrent = 20;
-  int max_concurrent_select = 4;
-  std::string lookback_delta;
-  bool partial_response = true;
-  std::string default_step = "1s";
-  std::string default_evaluation_interval = "1m";
-  int64_t max_samples = 50000000;
-  std::vector<std::string> selector_labels;
-  std::string web_route_prefix;
-  std::string web_external_prefix;
-  bool web_disable_cors = false;
-  std::string log_level = "info";
-  std::string log_format = "logfmt";
-};
+constexpr const char* kComponent = "query";
+
+int RunQuery(const QueryFlags& f) {
+  if (absl::Status st = log::Configure(f.log_level, f.log_format); !st.ok()) {
+    std::fprintf(stderr, "paodin query: %s\n", std::string(st.message()).c_str());
+    return 2;
+  }
+  absl::StatusOr<QueryConfig> config = ResolveQueryFlags(f);
+  if (!config.ok()) {
+    std::fprintf(stderr, "paodin query: %s\n", std::string(config.status().message()).c_str());
+    return 2;
+  }
+  // Block the stop signals before any thread starts, so that only sigwait below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  const std::vector<std::string> endpoints = config->endpoints.endpoints;
+  const std::vector<std::string> replicas = config->proxy.replica_labels;
+  absl::StatusOr<std::unique_ptr<QueryService>> service = QueryService::Start(*std::move(config));
+  if (!service.ok()) {
+    log::Error(kComponent, "cannot start", {{"err", ToStd(service.status().message())}});
+    return 1;
+  }
+  const std::string endpoint_list = absl::StrJoin(endpoints, ",");
+  const std::string replica_list = absl::StrJoin(replicas, ",");
+  log::Info(kComponent, "started",
+            {{"http_port", std::to_string((*service)->http_port())},
+             {"grpc_address", (*service)->grpc_address()},
+             {"endpoints", endpoint_list},
+             {"replica_labels", replica_list}});
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  log::Info(kComponent, "shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+  (*service)->Shutdown();
+  log::Info(kComponent, "stopped");
+  return 0;
+}
 
 }  // namespace
 
@@ -177,7 +187,7 @@ void AddQueryCommand(CLI::App& app, RunFn& run) {
   sub->add_option("--log.format", f.log_format, "Log format to use")
       ->capture_default_str()
       ->check(CLI::IsMember({"logfmt", "json"}));
-  sub->callback([&run, flags] { run = [] { return NotImplemented("query"); }; });
+  sub->callback([&run, flags] { run = [flags] { return RunQuery(*flags); }; });
 }
 
 }  // namespace paodin::cmd

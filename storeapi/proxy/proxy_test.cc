@@ -1,0 +1,318 @@
+#include "storeapi/proxy/proxy.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/util/status_matchers.h"
+#include "storeapi/client/endpoint_set.h"
+#include "storeapi/client/testing/fake_store.h"
+#include "storeapi/proxy/test_series.h"
+
+namespace paodin::storeapi {
+namespace {
+
+using ::paodin::storeapi::testing::FakeStore;
+using ::paodin::storeapi::testing::FakeStoreConfig;
+using ::paodin::storeapi::testing::MakeSeries;
+using ::paodin::storeapi::testing::RegularSamples;
+using ::paodin::storeapi::testing::TS;
+using ::paodin::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+engine::Matcher M(engine::MatchType t, std::string n, std::string v) {
+  return *engine::Matcher::Make(t, std::move(n), std::move(v));
+}
+
+struct Result {
+  std::vector<std::string> labels;
+  std::vector<std::vector<TS>> samples;
+  std::vector<std::string> warnings;
+  absl::Status status;
+};
+
+Result Collect(engine::Queryable& q, std::vector<engine::Matcher> matchers, int64_t mint = 0,
+               int64_t maxt = 1'000'000'000, std::string func = "") {
+  Result r;
+  engine::SelectHints hints;
+  hints.start_ms = mint;
+  hints.end_ms = maxt;
+  hints.func = std::move(func);
+  auto set = q.Select(hints, matchers, engine::QueryContext{});
+  if (!set.ok()) {
+    r.status = set.status();
+    return r;
+  }
+  while ((*set)->Next()) {
+    r.labels.push_back((*set)->labels().ToString());
+    auto it = (*set)->Samples();
+    auto samples = storeapi::testing::ReadAll(*it, 64);
+    if (!samples.ok()) {
+      r.status = samples.status();
+      return r;
+    }
+    r.samples.push_back(*samples);
+  }
+  r.status = (*set)->status();
+  r.warnings = (*set)->warnings();
+  return r;
+}
+
+// A store per cluster/replica with series up{job=...}.
+FakeStoreConfig ClusterStore(std::string cluster, std::string replica,
+                             std::vector<std::string> jobs, int64_t start = 0) {
+  FakeStoreConfig cfg;
+  cfg.external_labels = {{"cluster", cluster}};
+  if (!replica.empty())
+    cfg.external_labels.push_back({"replica", replica});
+  for (const std::string& job : jobs) {
+    cfg.series.push_back(
+        MakeSeries({{"__name__", "up"}, {"job", job}}, RegularSamples(start, 15000, 40)));
+  }
+  return cfg;
+}
+
+class ProxyTest : public ::testing::Test {
+ protected:
+  FakeStore& AddStore(FakeStoreConfig cfg) {
+    stores_.push_back(std::make_unique<FakeStore>(std::move(cfg)));
+    EXPECT_TRUE(stores_.back()->Start().ok());
+    return *stores_.back();
+  }
+
+  std::unique_ptr<Proxy> MakeProxy(ProxyOptions options = {}) {
+    EndpointSetOptions eo;
+    for (auto& s : stores_)
+      eo.endpoints.push_back(s->address());
+    eo.info_timeout = std::chrono::milliseconds(500);
+    auto set = std::make_shared<EndpointSet>(eo);
+    set->Refresh();
+    return std::make_unique<Proxy>(set, std::move(options));
+  }
+
+  std::vector<std::unique_ptr<FakeStore>> stores_;
+};
+
+const std::vector<engine::Matcher> kUp = {M(engine::MatchType::kEqual, "__name__", "up")};
+
+TEST_F(ProxyTest, MergesStoresInLabelOrder) {
+  AddStore(ClusterStore("b", "", {"api", "db"}));
+  AddStore(ClusterStore("a", "", {"web"}));
+  auto proxy = MakeProxy();
+  Result r = Collect(*proxy, kUp);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_THAT(r.labels, ElementsAre(R"({__name__="up", cluster="a", job="web"})",
+                                    R"({__name__="up", cluster="b", job="api"})",
+                                    R"({__name__="up", cluster="b", job="db"})"));
+  EXPECT_EQ(r.samples[0].size(), 40u);
+  EXPECT_THAT(r.warnings, IsEmpty());
+}
+
+TEST_F(ProxyTest, ExternalLabelsPruneStoresBeforeAnyStreamOpens) {
+  FakeStore& host = AddStore(ClusterStore("host", "", {"api"}));
+  FakeStore& member = AddStore(ClusterStore("member", "", {"api"}));
+  auto proxy = MakeProxy();
+  std::vector<engine::Matcher> m = kUp;
+  m.push_back(M(engine::MatchType::kEqual, "cluster", "member"));
+  Result r = Collect(*proxy, m);
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.labels.size(), 1u);
+  EXPECT_EQ(host.series_calls(), 0);
+  EXPECT_EQ(member.series_calls(), 1);
+}
+
+TEST_F(ProxyTest, NoMatchingStoreIsAnEmptyResultWithoutWarnings) {
+  AddStore(ClusterStore("host", "", {"api"}));
+  auto proxy = MakeProxy();
+  std::vector<engine::Matcher> m = kUp;
+  m.push_back(M(engine::MatchType::kEqual, "cluster", "nowhere"));
+  Result r = Collect(*proxy, m);
+  EXPECT_TRUE(r.status.ok());
+  EXPECT_THAT(r.labels, IsEmpty());
+  EXPECT_THAT(r.warnings, IsEmpty());
+}
+
+TEST_F(ProxyTest, StoreMatchRestrictsByAddress) {
+  FakeStore& a = AddStore(ClusterStore("a", "", {"api"}));
+  FakeStore& b = AddStore(ClusterStore("b", "", {"api"}));
+  auto proxy = MakeProxy();
+  RequestOptions req;
+  req.store_matchers = {{M(engine::MatchType::kEqual, "__address__", b.address())}};
+  auto q = proxy->ForRequest(req);
+  Result r = Collect(*q, kUp);
+  EXPECT_THAT(r.labels, ElementsAre(R"({__name__="up", cluster="b", job="api"})"));
+  EXPECT_EQ(a.series_calls(), 0);
+}
+
+TEST_F(ProxyTest, SendsTheRequestFieldsAndTenant) {
+  FakeStore& a = AddStore(ClusterStore("a", "", {"api"}));
+  ProxyOptions options;
+  options.default_tenant = "default-tenant";
+  auto proxy = MakeProxy(options);
+  RequestOptions req;
+  req.tenant = "team-x";
+  req.partial_response = PartialResponseStrategy::kAbort;
+  auto q = proxy->ForRequest(req);
+  engine::SelectHints hints;
+  hints.start_ms = 1000;
+  hints.end_ms = 2000;
+  hints.step_ms = 15000;
+  hints.range_ms = 300000;
+  hints.func = "rate";
+  hints.by = true;
+  hints.grouping = {"job"};
+  auto set = q->Select(hints, kUp, engine::QueryContext{});
+  ASSERT_TRUE(set.ok());
+  while ((*set)->Next()) {
+  }
+  const thanos::SeriesRequest got = a.last_request();
+  EXPECT_EQ(got.min_time(), 1000);
+  EXPECT_EQ(got.max_time(), 2000);
+  ASSERT_EQ(got.matchers_size(), 1);
+  EXPECT_EQ(got.matchers(0).name(), "__name__");
+  EXPECT_EQ(got.partial_response_strategy(), thanos::ABORT);
+  EXPECT_EQ(got.response_batch_size(), 64);
+  EXPECT_EQ(got.query_hints().func().name(), "rate");
+  EXPECT_EQ(got.query_hints().range().millis(), 300000);
+  EXPECT_EQ(got.query_hints().step_millis(), 15000);
+  EXPECT_TRUE(got.query_hints().grouping().by());
+  EXPECT_THAT(got.aggregates(), ElementsAre(thanos::COUNTER));
+  EXPECT_EQ(a.last_tenant(), "team-x");
+  EXPECT_THAT(got.without_replica_labels(), IsEmpty());
+}
+
+TEST_F(ProxyTest, DeduplicatesReplicasAcrossStoresThatStripAndStoresThatDoNot) {
+  FakeStoreConfig r0 = ClusterStore("a", "0", {"api"});
+  FakeStoreConfig r1 = ClusterStore("a", "1", {"api"}, 1000);
+  r1.supports_without_replica_labels = false;
+  FakeStore& s0 = AddStore(r0);
+  AddStore(r1);
+  ProxyOptions options;
+  options.replica_labels = {"replica"};
+  auto proxy = MakeProxy(options);
+  Result r = Collect(*proxy, kUp);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_THAT(r.labels, ElementsAre(R"({__name__="up", cluster="a", job="api"})"));
+  EXPECT_EQ(r.samples[0].size(), 40u);  // one replica's worth, not two
+  EXPECT_THAT(s0.last_request().without_replica_labels(), ElementsAre("replica"));
+
+  RequestOptions no_dedup;
+  no_dedup.dedup = false;
+  Result both = Collect(*proxy->ForRequest(no_dedup), kUp);
+  EXPECT_EQ(both.labels.size(), 2u);
+}
+
+TEST_F(ProxyTest, WarnTurnsAFailingStoreIntoAWarning) {
+  AddStore(ClusterStore("a", "", {"api", "db", "web"}));
+  FakeStoreConfig bad = ClusterStore("b", "", {"api", "db", "web"});
+  bad.fail_after_frames = 1;
+  FakeStore& b = AddStore(bad);
+  auto proxy = MakeProxy();
+  Result r = Collect(*proxy, kUp);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.labels.size(), 4u);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_THAT(r.warnings[0], HasSubstr("receive series from " + b.address()));
+}
+
+TEST_F(ProxyTest, AbortFailsTheSelectNamingTheStore) {
+  AddStore(ClusterStore("a", "", {"api"}));
+  FakeStoreConfig bad = ClusterStore("b", "", {"api", "db"});
+  bad.fail_after_frames = 1;
+  FakeStore& b = AddStore(bad);
+  ProxyOptions options;
+  options.default_partial_response = PartialResponseStrategy::kAbort;
+  auto proxy = MakeProxy(options);
+  Result r = Collect(*proxy, kUp);
+  EXPECT_THAT(r.status, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(std::string(r.status.message()), HasSubstr(b.address()));
+}
+
+TEST_F(ProxyTest, StalledStoreTimesOutIntoAWarning) {
+  AddStore(ClusterStore("a", "", {"api"}));
+  FakeStoreConfig stall = ClusterStore("b", "", {"api", "db"});
+  stall.stall_after_frames = 1;
+  FakeStore& b = AddStore(stall);
+  ProxyOptions options;
+  options.response_timeout = std::chrono::milliseconds(200);
+  auto proxy = MakeProxy(options);
+  Result r = Collect(*proxy, kUp);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.labels.size(), 2u);
+  EXPECT_THAT(r.warnings, ElementsAre("failed to receive any data in 200ms from " + b.address()));
+}
+
+TEST_F(ProxyTest, QueryTimeoutBoundsTheSelect) {
+  FakeStoreConfig stall = ClusterStore("b", "", {"api"});
+  stall.stall_after_frames = 0;
+  AddStore(stall);
+  ProxyOptions options;
+  options.query_timeout = std::chrono::milliseconds(200);
+  auto proxy = MakeProxy(options);
+  Result r = Collect(*proxy, kUp);
+  EXPECT_THAT(r.status, StatusIs(absl::StatusCode::kDeadlineExceeded));
+}
+
+TEST_F(ProxyTest, SeriesAndSampleLimitsHoldWithBatchFrames) {
+  FakeStoreConfig cfg = ClusterStore("a", "", {"a", "b", "c", "d", "e"});
+  cfg.batch_size = 64;
+  AddStore(cfg);
+  ProxyOptions options;
+  options.max_series_per_select = 3;
+  Result r = Collect(*MakeProxy(options), kUp);
+  EXPECT_THAT(r.status, StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(std::string(r.status.message()), HasSubstr("series limit"));
+  options.max_series_per_select = 0;
+  options.max_samples_per_select = 100;  // 40 samples per series
+  Result s = Collect(*MakeProxy(options), kUp);
+  EXPECT_THAT(s.status, StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(s.labels.size(), 2u);
+}
+
+TEST_F(ProxyTest, IdenticalChunksFromTwoStoresAreKeptOnce) {
+  FakeStoreConfig cfg = ClusterStore("a", "", {"api"});
+  AddStore(cfg);
+  AddStore(cfg);
+  Result r = Collect(*MakeProxy(), kUp);
+  ASSERT_EQ(r.labels.size(), 1u);
+  EXPECT_EQ(r.samples[0].size(), 40u);
+}
+
+TEST_F(ProxyTest, SeriesFuncSkipsChunks) {
+  FakeStore& a = AddStore(ClusterStore("a", "", {"api"}));
+  Result r = Collect(*MakeProxy(), kUp, 0, 1'000'000'000, "series");
+  EXPECT_EQ(r.labels.size(), 1u);
+  EXPECT_TRUE(a.last_request().skip_chunks());
+}
+
+TEST_F(ProxyTest, LabelCallsMergeSortedUniqueAndWarn) {
+  AddStore(ClusterStore("a", "", {"api", "db"}));
+  AddStore(ClusterStore("b", "", {"db", "web"}));
+  FakeStoreConfig bad = ClusterStore("c", "", {"zzz"});
+  bad.fail_after_frames = 0;
+  FakeStore& c = AddStore(bad);
+  auto proxy = MakeProxy();
+  auto names = proxy->LabelNamesWithWarnings({}, 0, 1000000, {}, 0, engine::QueryContext{});
+  ASSERT_TRUE(names.ok());
+  EXPECT_THAT(names->values, ElementsAre("__name__", "cluster", "job"));
+  ASSERT_EQ(names->warnings.size(), 1u);
+  EXPECT_THAT(names->warnings[0], HasSubstr(c.address()));
+  auto values =
+      proxy->LabelValuesWithWarnings({}, "job", 0, 1000000, kUp, 0, engine::QueryContext{});
+  ASSERT_TRUE(values.ok());
+  EXPECT_THAT(values->values, ElementsAre("api", "db", "web"));
+  auto limited =
+      proxy->LabelValuesWithWarnings({}, "job", 0, 1000000, kUp, 2, engine::QueryContext{});
+  EXPECT_THAT(limited->values, ElementsAre("api", "db"));
+  RequestOptions abort;
+  abort.partial_response = PartialResponseStrategy::kAbort;
+  EXPECT_THAT(proxy->LabelNamesWithWarnings(abort, 0, 1000000, {}, 0, engine::QueryContext{}),
+              StatusIs(absl::StatusCode::kUnavailable));
+  auto plain = proxy->LabelValues("cluster", 0, 1000000, {}, engine::QueryContext{});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_THAT(*plain, ElementsAre("a", "b"));
+}
+
+}  // namespace
+}  // namespace paodin::storeapi
