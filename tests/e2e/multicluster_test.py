@@ -342,6 +342,18 @@ def run(args):
         f.check(st == 200 and {r["metric"]["cluster"] for r in body["data"]["result"]} ==
                 {"host", "member"}, f"up over both clusters: {str(body)[:500]}")
 
+        # Scraped data is compared at a settled moment in the past at which every Prometheus
+        # has scraped every target.
+        targets = len(s.prom_port) + len(s.sidecar_http) + 1
+
+        def scraped_everywhere():
+            t = int(time.time()) - 5
+            counts = [query(u, "count(up)", t)[1] for u in prom.values()]
+            ok = all(c["data"]["result"] and c["data"]["result"][0]["value"][1] == str(targets)
+                     for c in counts)
+            return ok, (t, counts)
+        t_past = eventually("every target scraped by every Prometheus", scraped_everywhere, 90)[0]
+
         # 2. Through the query for cluster="X" equals Prometheus X directly.
         t_eval = s.t0 + 3000
         for name in ("host", "member"):
@@ -356,8 +368,6 @@ def run(args):
                 st2, b2 = query_range(prom[name], direct, s.t0 + 600, s.t0 + 3300, 60)
                 f.check(st1 == 200 and st2 == 200 and canon(b1) and same(canon(b1), canon(b2)),
                         f"range {via} vs {name} {direct}: {str(b1)[:300]} / {str(b2)[:300]}")
-            # Scraped data, at a settled moment in the past.
-            t_past = int(time.time()) - 10
             for q in ("up{SEL}", "prometheus_tsdb_head_series{SEL}", "sum by (job) (up{SEL})"):
                 via, direct = sel(q, f'cluster="{name}"'), sel(q, "")
                 st1, b1 = query(q1, via, t_past)
@@ -366,9 +376,7 @@ def run(args):
                         f"scraped {via} vs {name}: {str(b1)[:300]} / {str(b2)[:300]}")
 
         # 3. The HA pair: one series per target after dedup, both replicas without.
-        t_past = int(time.time()) - 10
         st, body = query(q1, 'up{cluster="ha"}', t_past)
-        targets = len(s.prom_port) + len(s.sidecar_http) + 1
         series = body["data"]["result"] if st == 200 else []
         f.check(len(series) == targets and all("replica" not in r["metric"] for r in series),
                 f"ha dedup: want {targets} series without replica, got {str(body)[:500]}")
