@@ -404,6 +404,18 @@ def run(args):
         f.check(st1 == 200 and st2 == 200 and same(canon(b1, ()), canon(b2, ())),
                 "stacked range query")
 
+        # How much each sidecar held back to keep its output sorted (see relabel.h): with clean
+        # data a series waits only for the next one.
+        for name, port in s.sidecar_http.items():
+            st, text = http_get(f"http://127.0.0.1:{port}/metrics")
+            held = [l for l in str(text).splitlines()
+                    if l.startswith("paodin_sidecar_max_held_series ")]
+            reads = [l for l in str(text).splitlines()
+                     if l.startswith("paodin_sidecar_remote_reads ")]
+            print(f"sidecar {name}: {held} {reads}", flush=True)
+            f.check(st == 200 and held and float(held[0].split()[1]) <= 2,
+                    f"sidecar {name} held back at most 2 series at once: {held}")
+
         # 4. Stop the member's Prometheus.
         s.prom_proc["member"].stop()
 
