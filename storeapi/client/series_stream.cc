@@ -42,6 +42,9 @@ std::unique_ptr<SeriesStream> SeriesStream::Open(std::shared_ptr<StoreClient> cl
   stream->read_in_flight_ = true;
   stream->last_activity_ = Clock::now();
   stream->client_->store().async()->Series(&stream->context_, &stream->request_, stream.get());
+  // The hold keeps gRPC from finishing the call (and freeing its reader) while reading is
+  // paused and we may still start a read; it is released once no read will be started.
+  stream->AddHold();
   stream->StartRead(&stream->response_);
   stream->StartCall();
   return stream;
@@ -56,13 +59,16 @@ SeriesStream::~SeriesStream() {
     lock.unlock();
     context_.TryCancel();
     lock.lock();
-    // A paused stream has no read in flight; give gRPC one to fail so the call can finish.
-    if (!done_ && !read_in_flight_ && !read_failed_) {
+    // A paused stream has no read in flight: start one (the hold keeps the reader alive) and
+    // let it fail on the cancelled call, which releases the hold.
+    closing_ = true;
+    const bool start = !read_in_flight_ && !read_failed_;
+    if (start)
       read_in_flight_ = true;
-      lock.unlock();
+    lock.unlock();
+    if (start)
       StartRead(&response_);
-      lock.lock();
-    }
+    lock.lock();
     cv_.wait(lock, [this] { return done_; });
   }
 }
@@ -154,20 +160,38 @@ absl::Status SeriesStream::ConvertResponse(std::vector<StoreSeries>* ready,
 
 void SeriesStream::OnReadDone(bool ok) {
   if (!ok) {
+    bool release = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      read_in_flight_ = false;
+      read_failed_ = true;
+      release = !hold_released_;
+      hold_released_ = true;
+      if (has_pending_) {
+        buffered_bytes_ += SeriesBytes(pending_);
+        queue_.push_back(std::move(pending_));
+        has_pending_ = false;
+      }
+      if (dropped_chunks_ > 0) {
+        warnings_.push_back(
+            fmt::format("dropped {} chunks from {}: only raw XOR chunks are supported",
+                        dropped_chunks_, options_.store_name));
+      }
+      cv_.notify_all();
+    }
+    if (release)
+      RemoveHold();
+    return;
+  }
+  bool closing = false;
+  {
     std::lock_guard<std::mutex> lock(mu_);
-    read_in_flight_ = false;
-    read_failed_ = true;
-    if (has_pending_) {
-      buffered_bytes_ += SeriesBytes(pending_);
-      queue_.push_back(std::move(pending_));
-      has_pending_ = false;
-    }
-    if (dropped_chunks_ > 0) {
-      warnings_.push_back(
-          fmt::format("dropped {} chunks from {}: only raw XOR chunks are supported",
-                      dropped_chunks_, options_.store_name));
-    }
-    cv_.notify_all();
+    closing = closing_;
+  }
+  if (closing) {
+    // Being destroyed: drain until the cancelled call's reads fail.
+    response_.Clear();
+    StartRead(&response_);
     return;
   }
   const int64_t frame_bytes = static_cast<int64_t>(response_.ByteSizeLong());
@@ -177,6 +201,7 @@ void SeriesStream::OnReadDone(bool ok) {
   response_.Clear();
   bool issue_read = false;
   bool cancel = false;
+  bool release = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++frames_received_;
@@ -197,6 +222,8 @@ void SeriesStream::OnReadDone(bool ok) {
       read_in_flight_ = false;
       read_failed_ = true;
       cancel = true;
+      release = !hold_released_;
+      hold_released_ = true;
     } else if (!options_.strip_labels.empty() || buffered_bytes_ < options_.max_buffered_bytes) {
       issue_read = true;
     } else {
@@ -207,6 +234,8 @@ void SeriesStream::OnReadDone(bool ok) {
   }
   if (cancel)
     context_.TryCancel();
+  if (release)
+    RemoveHold();
   if (issue_read)
     StartRead(&response_);
 }

@@ -230,7 +230,7 @@ TEST_F(SeriesStreamTest, UnsortedSeriesIsAStoreError) {
 TEST_F(SeriesStreamTest, FrameAboveTheReceiveLimitIsAStoreError) {
   FakeStoreConfig cfg;
   cfg.series.push_back(MakeSeries({{"__name__", "big"}}, RegularSamples(0, 1000, 120000, [](int i) {
-                                    return static_cast<double>(i * 7919 % 10007) / 3.0;
+                                    return static_cast<double>(int64_t{i} * 7919 % 10007) / 3.0;
                                   })));
   FakeStore store(cfg);
   ASSERT_TRUE(store.Start().ok());
@@ -247,7 +247,7 @@ TEST_F(SeriesStreamTest, AcceptsFramesFarAboveFourMiB) {
   cfg.series.push_back(
       MakeSeries({{"__name__", "big"}},
                  RegularSamples(0, 1000, 1'200'000,
-                                [](int i) { return static_cast<double>(i * 7919 % 10007) / 3.0; }),
+                                [](int i) { return static_cast<double>(int64_t{i} * 7919 % 10007) / 3.0; }),
                  65000));
   FakeStore store(cfg);
   ASSERT_TRUE(store.Start().ok());
