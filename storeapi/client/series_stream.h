@@ -82,9 +82,7 @@ struct SeriesStreamOptions {
 };
 
 // An open Series call. Not thread-safe: one consumer calls Next().
-// The reactor base is public: UBSan's vptr check (CI runs it) cannot see a private base and
-// reports gRPC's BindReactor call as a bad member call.
-class SeriesStream : public grpc::ClientReadReactor<thanos::SeriesResponse> {
+class SeriesStream : private grpc::ClientReadReactor<thanos::SeriesResponse> {
  public:
   // Starts the call at once (the request is copied). Never fails: connection errors surface
   // through Next() and store_error().
