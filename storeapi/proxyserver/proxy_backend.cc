@@ -18,13 +18,13 @@ namespace {
 
 constexpr const char* kNoMatchers = "no matchers specified (excluding selector labels)";
 
-class EmptyStream final : public SeriesStream {
+class EmptyStream final : public SeriesResponseStream {
  public:
   absl::StatusOr<bool> Next(thanos::SeriesResponse* /*out*/) override { return false; }
 };
 
 // Streams the proxy's merged series, re-encoding their samples.
-class ProxySeriesStream final : public SeriesStream {
+class ProxySeriesStream final : public SeriesResponseStream {
  public:
   ProxySeriesStream(std::unique_ptr<engine::Queryable> queryable,
                     std::unique_ptr<engine::SeriesSet> set, bool skip_chunks, int samples_per_chunk,
@@ -188,7 +188,7 @@ absl::StatusOr<thanos::info::InfoResponse> ProxyStoreBackend::Info() {
   return resp;
 }
 
-absl::StatusOr<std::unique_ptr<SeriesStream>> ProxyStoreBackend::Series(
+absl::StatusOr<std::unique_ptr<SeriesResponseStream>> ProxyStoreBackend::Series(
     const thanos::SeriesRequest& request, const CallContext& ctx) {
   PAODIN_ASSIGN_OR_RETURN(std::vector<engine::Matcher> matchers,
                           MatchersFromProto(request.matchers()));

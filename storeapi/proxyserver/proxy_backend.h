@@ -44,8 +44,8 @@ class ProxyStoreBackend final : public StoreBackend {
   // InvalidArgument for no matchers (after removing selector-label matchers), a bad regex or
   // min_time > max_time; store failures follow the request's partial response strategy
   // (warning frames under WARN, the call fails under ABORT).
-  absl::StatusOr<std::unique_ptr<SeriesStream>> Series(const thanos::SeriesRequest& request,
-                                                       const CallContext& ctx) override;
+  absl::StatusOr<std::unique_ptr<SeriesResponseStream>> Series(const thanos::SeriesRequest& request,
+                                                               const CallContext& ctx) override;
 
   // Label names over the stores, replica labels left out.
   absl::StatusOr<thanos::LabelNamesResponse> LabelNames(const thanos::LabelNamesRequest& request,

@@ -55,7 +55,7 @@ struct Collected {
   std::vector<std::string> warnings;
 };
 
-absl::StatusOr<Collected> Drain(SeriesStream& stream) {
+absl::StatusOr<Collected> Drain(SeriesResponseStream& stream) {
   Collected c;
   for (;;) {
     thanos::SeriesResponse resp;
@@ -309,7 +309,7 @@ TEST_F(ProxyBackendTest, FailedStoreBecomesWarningOrError) {
 
   thanos::SeriesRequest abort = UpRequest();
   abort.set_partial_response_strategy(thanos::ABORT);
-  absl::StatusOr<std::unique_ptr<SeriesStream>> s2 = backend.Series(abort, ctx_);
+  absl::StatusOr<std::unique_ptr<SeriesResponseStream>> s2 = backend.Series(abort, ctx_);
   if (s2.ok()) {
     EXPECT_FALSE(Drain(**s2).ok());
   }

@@ -33,9 +33,9 @@ struct CallContext {
 // The frames of one Series call, pulled one at a time by the server as the client reads, so a
 // slow client holds back the backend instead of growing a buffer. The server packs consecutive
 // `series` frames into `batch` frames when the request asks for it and enforces `limit`.
-class SeriesStream {
+class SeriesResponseStream {
  public:
-  virtual ~SeriesStream() = default;
+  virtual ~SeriesResponseStream() = default;
 
   // Fills *out with the next frame (a `series`, `warning` or `hints` response) and returns true,
   // or returns false at the end of the stream. An error aborts the call with that status (mapped
@@ -54,8 +54,8 @@ class StoreBackend {
 
   // Starts a Series call. Validation errors (no matchers, bad regex, min_time > max_time) are
   // returned here, before any frame is sent.
-  virtual absl::StatusOr<std::unique_ptr<SeriesStream>> Series(const thanos::SeriesRequest& request,
-                                                               const CallContext& ctx) = 0;
+  virtual absl::StatusOr<std::unique_ptr<SeriesResponseStream>> Series(
+      const thanos::SeriesRequest& request, const CallContext& ctx) = 0;
 
   // Label names of the matching series in [start, end], sorted.
   virtual absl::StatusOr<thanos::LabelNamesResponse> LabelNames(

@@ -24,12 +24,12 @@ struct Entry {
   MemStore::SeriesRef ref;
 };
 
-class EmptyStream final : public SeriesStream {
+class EmptyStream final : public SeriesResponseStream {
  public:
   absl::StatusOr<bool> Next(thanos::SeriesResponse* /*out*/) override { return false; }
 };
 
-class MemSeriesStream final : public SeriesStream {
+class MemSeriesStream final : public SeriesResponseStream {
  public:
   MemSeriesStream(std::shared_ptr<MemStore> store, std::vector<Entry> entries, int64_t mint,
                   int64_t maxt, bool skip_chunks, const CallContext& ctx)
@@ -116,7 +116,7 @@ absl::StatusOr<thanos::info::InfoResponse> MemStoreBackend::Info() {
   return response;
 }
 
-absl::StatusOr<std::unique_ptr<SeriesStream>> MemStoreBackend::Series(
+absl::StatusOr<std::unique_ptr<SeriesResponseStream>> MemStoreBackend::Series(
     const thanos::SeriesRequest& request, const CallContext& ctx) {
   PAODIN_ASSIGN_OR_RETURN(std::vector<engine::Matcher> matchers,
                           MatchersFromProto(request.matchers()));

@@ -27,8 +27,8 @@ class MemStoreBackend final : public StoreBackend {
 
   // InvalidArgument for no matchers (after removing matchers on external labels), a bad regex
   // or min_time > max_time.
-  absl::StatusOr<std::unique_ptr<SeriesStream>> Series(const thanos::SeriesRequest& request,
-                                                       const CallContext& ctx) override;
+  absl::StatusOr<std::unique_ptr<SeriesResponseStream>> Series(const thanos::SeriesRequest& request,
+                                                               const CallContext& ctx) override;
 
   // Names of matching series plus the external label names (when any series matches), minus
   // without_replica_labels; `limit` > 0 truncates.

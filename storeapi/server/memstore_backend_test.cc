@@ -76,7 +76,7 @@ class MemStoreBackendTest : public ::testing::Test {
   static absl::StatusOr<std::vector<thanos::Series>> Drain(StoreBackend& backend,
                                                            const thanos::SeriesRequest& r,
                                                            const CallContext& ctx = {}) {
-    absl::StatusOr<std::unique_ptr<SeriesStream>> stream = backend.Series(r, ctx);
+    absl::StatusOr<std::unique_ptr<SeriesResponseStream>> stream = backend.Series(r, ctx);
     if (!stream.ok()) {
       return stream.status();
     }

@@ -356,7 +356,8 @@ class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesRespon
 
  private:
   void Open() {
-    absl::StatusOr<std::unique_ptr<SeriesStream>> stream = impl_->backend->Series(*request_, call_);
+    absl::StatusOr<std::unique_ptr<SeriesResponseStream>> stream =
+        impl_->backend->Series(*request_, call_);
     if (!stream.ok()) {
       End(stream.status());
       return;
@@ -448,7 +449,7 @@ class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesRespon
   std::chrono::steady_clock::time_point start_;
   CallContext call_;
   std::atomic<bool> cancelled_{false};
-  std::unique_ptr<SeriesStream> stream_;
+  std::unique_ptr<SeriesResponseStream> stream_;
   thanos::SeriesResponse response_;
   std::optional<thanos::SeriesResponse> pending_;
   int64_t sent_ = 0;

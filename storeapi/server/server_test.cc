@@ -257,9 +257,9 @@ class ScriptedBackend final : public StoreBackend {
     return absl::UnavailableError("not ready");
   }
 
-  absl::StatusOr<std::unique_ptr<SeriesStream>> Series(const thanos::SeriesRequest&,
-                                                       const CallContext&) override {
-    class Stream final : public SeriesStream {
+  absl::StatusOr<std::unique_ptr<SeriesResponseStream>> Series(const thanos::SeriesRequest&,
+                                                               const CallContext&) override {
+    class Stream final : public SeriesResponseStream {
      public:
       explicit Stream(const std::vector<Step>* steps) : steps_(steps) {}
 

@@ -36,13 +36,13 @@ std::vector<std::string> SortedUnique(const google::protobuf::RepeatedPtrField<s
   return out;
 }
 
-class EmptyStream final : public SeriesStream {
+class EmptyStream final : public SeriesResponseStream {
  public:
   absl::StatusOr<bool> Next(thanos::SeriesResponse* /*out*/) override { return false; }
 };
 
 // Label-only series already in their final order.
-class VectorStream final : public SeriesStream {
+class VectorStream final : public SeriesResponseStream {
  public:
   explicit VectorStream(std::vector<Labels> series) : series_(std::move(series)) {}
 
@@ -75,7 +75,7 @@ absl::StatusOr<Labels> RemoteLabels(const prometheus::ChunkedSeries& series) {
 }
 
 // Series from a streamed remote-read response, joined, relabeled and ordered.
-class RemoteSeriesStream final : public SeriesStream {
+class RemoteSeriesStream final : public SeriesResponseStream {
  public:
   RemoteSeriesStream(SidecarBackend* backend, std::unique_ptr<RemoteReadStream> remote,
                      SeriesRelabeler relabeler, bool clean, bool skip_chunks,
@@ -359,7 +359,7 @@ absl::StatusOr<thanos::info::InfoResponse> SidecarBackend::Info() {
   return response;
 }
 
-absl::StatusOr<std::unique_ptr<SeriesStream>> SidecarBackend::Series(
+absl::StatusOr<std::unique_ptr<SeriesResponseStream>> SidecarBackend::Series(
     const thanos::SeriesRequest& request, const CallContext& ctx) {
   PAODIN_ASSIGN_OR_RETURN(std::vector<engine::Matcher> matchers,
                           MatchersFromProto(request.matchers()));

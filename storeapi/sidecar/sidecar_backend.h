@@ -98,8 +98,8 @@ class SidecarBackend final : public StoreBackend {
   SidecarStats stats() const;
 
   absl::StatusOr<thanos::info::InfoResponse> Info() override;
-  absl::StatusOr<std::unique_ptr<SeriesStream>> Series(const thanos::SeriesRequest& request,
-                                                       const CallContext& ctx) override;
+  absl::StatusOr<std::unique_ptr<SeriesResponseStream>> Series(const thanos::SeriesRequest& request,
+                                                               const CallContext& ctx) override;
   absl::StatusOr<thanos::LabelNamesResponse> LabelNames(const thanos::LabelNamesRequest& request,
                                                         const CallContext& ctx) override;
   absl::StatusOr<thanos::LabelValuesResponse> LabelValues(const thanos::LabelValuesRequest& request,

@@ -180,7 +180,8 @@ class SidecarBackendTest : public ::testing::Test {
 
   // All series of a Series call, or its error.
   absl::StatusOr<std::vector<thanos::Series>> Drain(const thanos::SeriesRequest& req) {
-    PAODIN_ASSIGN_OR_RETURN(std::unique_ptr<SeriesStream> stream, backend_->Series(req, ctx_));
+    PAODIN_ASSIGN_OR_RETURN(std::unique_ptr<SeriesResponseStream> stream,
+                            backend_->Series(req, ctx_));
     std::vector<thanos::Series> out;
     for (;;) {
       thanos::SeriesResponse r;
