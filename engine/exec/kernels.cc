@@ -49,7 +49,6 @@ double ExtrapolatedRate(const Window& w, bool is_counter, bool is_rate, bool* ok
     *ok = false;
     return 0;
   }
-  int64_t range_start = w.range_end - w.range_ms;
   double result = w.vs[n - 1] - w.vs[0];
   if (is_counter) {
     double prev = w.vs[0];
@@ -59,24 +58,9 @@ double ExtrapolatedRate(const Window& w, bool is_counter, bool is_rate, bool* ok
       prev = w.vs[i];
     }
   }
-  double duration_to_start = static_cast<double>(w.ts[0] - range_start) / 1000;
-  double duration_to_end = static_cast<double>(w.range_end - w.ts[n - 1]) / 1000;
-  double sampled_interval = static_cast<double>(w.ts[n - 1] - w.ts[0]) / 1000;
-  double avg_between = sampled_interval / static_cast<double>(n - 1);
-  if (is_counter && result > 0 && w.vs[0] >= 0) {
-    double duration_to_zero = sampled_interval * (w.vs[0] / result);
-    if (duration_to_zero < duration_to_start)
-      duration_to_start = duration_to_zero;
-  }
-  double threshold = avg_between * 1.1;
-  double extrapolate_to = sampled_interval;
-  extrapolate_to += duration_to_start < threshold ? duration_to_start : avg_between / 2;
-  extrapolate_to += duration_to_end < threshold ? duration_to_end : avg_between / 2;
-  result = result * (extrapolate_to / sampled_interval);
-  if (is_rate)
-    result = result / (static_cast<double>(w.range_ms) / 1000);
   *ok = true;
-  return result;
+  return ExtrapolateRate(result, w.ts[0], w.vs[0], w.ts[n - 1], n, w.range_end, w.range_ms,
+                         is_counter, is_rate);
 }
 
 bool InstantValue(const Window& w, bool is_rate, double* out) {
@@ -199,6 +183,28 @@ double DateFunction(FunctionId id, double v) {
 }
 
 }  // namespace
+
+double ExtrapolateRate(double result, int64_t t_first, double v_first, int64_t t_last, size_t n,
+                       int64_t range_end, int64_t range_ms, bool is_counter, bool is_rate) {
+  int64_t range_start = range_end - range_ms;
+  double duration_to_start = static_cast<double>(t_first - range_start) / 1000;
+  double duration_to_end = static_cast<double>(range_end - t_last) / 1000;
+  double sampled_interval = static_cast<double>(t_last - t_first) / 1000;
+  double avg_between = sampled_interval / static_cast<double>(n - 1);
+  if (is_counter && result > 0 && v_first >= 0) {
+    double duration_to_zero = sampled_interval * (v_first / result);
+    if (duration_to_zero < duration_to_start)
+      duration_to_start = duration_to_zero;
+  }
+  double threshold = avg_between * 1.1;
+  double extrapolate_to = sampled_interval;
+  extrapolate_to += duration_to_start < threshold ? duration_to_start : avg_between / 2;
+  extrapolate_to += duration_to_end < threshold ? duration_to_end : avg_between / 2;
+  result = result * (extrapolate_to / sampled_interval);
+  if (is_rate)
+    result = result / (static_cast<double>(range_ms) / 1000);
+  return result;
+}
 
 void KahanAdd(double inc, double& sum, double& c) {
   double t = sum + inc;

@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "engine/exec/engine.h"
 #include "engine/exec/worker_pool.h"
 #include "engine/model/labels.h"
 #include "engine/storage/queryable.h"
@@ -141,6 +142,13 @@ class Operator {
   // Fills out[0..k) with the next k evaluation steps (k <= out.size()) and returns k; 0 when
   // every step was returned. REQUIRES: Series() succeeded.
   virtual absl::StatusOr<size_t> Next(std::span<StepVector> out) = 0;
+
+  // The root of a range query may skip the step-major batches: an operator whose work is
+  // naturally series by series evaluates every step at once, moves each output series' points
+  // into out[id] (ids of Series(); out.size() == Series()->size()) and returns true. Returns
+  // false, touching nothing, when it has no such path; the caller then uses Next(). REQUIRES:
+  // Series() succeeded and Next() was not called.
+  virtual absl::StatusOr<bool> AllStepsBySeries(std::vector<ResultSeries>& out) { return false; }
 };
 
 using OperatorPtr = std::unique_ptr<Operator>;
@@ -177,11 +185,20 @@ struct SeriesStreams {
 
   // Pulls tiles into series j until its last buffered timestamp is after `t` or the iterator
   // is exhausted. Safe to call concurrently for different series.
-  absl::Status FillUntil(size_t j, int64_t t, ExecContext& ctx);
+  absl::Status FillUntil(size_t j, int64_t t, ExecContext& ctx) {
+    const SampleBuffer& b = bufs[j];
+    if (b.it == nullptr || (!b.ts.empty() && b.ts.back() > t))
+      return absl::OkStatus();
+    return FillSlow(j, t, ctx);
+  }
 
   // Drops series j's samples before index `keep_from` when that frees enough to be worth the
   // move (amortized O(1) per sample); returns how many were dropped (indexes shift by that).
   size_t Compact(size_t j, size_t keep_from, ExecContext& ctx);
+
+ private:
+  // FillUntil's work when a tile is needed.
+  absl::Status FillSlow(size_t j, int64_t t, ExecContext& ctx);
 };
 
 // Streams over fully known samples (subquery results).
