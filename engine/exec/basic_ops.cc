@@ -213,7 +213,7 @@ class VectorSelectorOp : public StepOp {
 };
 
 // ---------------------------------------------------------------------------------------------
-class RangeFunctionOp : public StepOp {
+class RangeFunctionOp : public StepOp, public StreamSource {
  public:
   RangeFunctionOp(ExecContext* ctx, FunctionId id, RangeSource source,
                   std::vector<OperatorPtr> args, const StepRange& range)
@@ -300,6 +300,40 @@ class RangeFunctionOp : public StepOp {
     return n;
   }
 
+  StreamSource* AsStreamSource() override {
+    if (id_ == FunctionId::kAbsentOverTime || next_step_ != 0)
+      return nullptr;
+    return this;
+  }
+
+  size_t NumStreams() const override { return src_.streams.NumSeries(); }
+
+  uint32_t StreamOutput(size_t j) const override { return out_id_[j]; }
+
+  absl::Status BeginBlock(int64_t first, size_t n) override {
+    PAODIN_RETURN_IF_ERROR(ctx_->Check());
+    block_first_ = first;
+    block_n_ = n;
+    next_step_ = first + static_cast<int64_t>(n);
+    return PullArgs(n, argv_);
+  }
+
+  absl::StatusOr<size_t> EvalStream(size_t j, uint32_t* steps, double* vals) override {
+    size_t k = 0;
+    auto emit = [&](size_t i, double v) {
+      steps[k] = static_cast<uint32_t>(i);
+      vals[k] = v;
+      ++k;
+    };
+    PAODIN_RETURN_IF_ERROR(EvalSteps(j, block_first_, block_n_, argv_.data(), nullptr, emit));
+    Release(j);
+    if (next_step_ >= range_.NumSteps())
+      FreeStream(j);
+    return k;
+  }
+
+  absl::Status Finish() override { return CheckDuplicates(); }
+
   absl::StatusOr<bool> AllStepsBySeries(std::vector<ResultSeries>& out) override {
     if (id_ == FunctionId::kAbsentOverTime || next_step_ != 0)
       return false;
@@ -344,6 +378,8 @@ class RangeFunctionOp : public StepOp {
 
  private:
   static constexpr size_t kMaxArgs = 4;
+  // Samples left behind by the window before a compaction is considered.
+  static constexpr size_t kCompactMin = 64;
 
   // How a function's windows are evaluated: incrementally (rate and friends keep their
   // counter resets as the window slides; count/last/present need only the window bounds) or by
@@ -435,12 +471,18 @@ class RangeFunctionOp : public StepOp {
       }
       Release(j);
     }
+    FreeStream(j);
+    return absl::OkStatus();
+  }
+
+  // Frees stream j's buffer once it was evaluated at the last step.
+  void FreeStream(size_t j) {
     SampleBuffer& b = src_.streams.bufs[j];
     ctx_->ReleaseSamples(static_cast<int64_t>(b.ts.size()));
     b = SampleBuffer();
+    lo_[j] = hi_[j] = 0;
     if (!resets_.empty())
       resets_[j] = {};
-    return absl::OkStatus();
   }
 
   // Drops samples before the window start of series j (windows only move forward).
@@ -487,6 +529,15 @@ class RangeFunctionOp : public StepOp {
       const int64_t t = range_.At(s0 + static_cast<int64_t>(i));
       const int64_t maxt = WrapSub(src_.has_at ? src_.at_ms : t, src_.offset_ms);
       const int64_t mint = WrapSub(maxt, src_.range_ms);
+      if (lo >= kCompactMin && !src_.has_at) {
+        // Keep the buffer near the window size: drop what the window left behind before
+        // pulling more (amortized O(1) per sample).
+        const size_t dropped = src_.streams.Compact(j, lo, *ctx_);
+        lo -= dropped;
+        hi -= dropped;
+        if (!scanned_.empty())
+          scanned_[j] -= std::min(scanned_[j], dropped);
+      }
       PAODIN_RETURN_IF_ERROR(src_.streams.FillUntil(j, maxt, *ctx_));
       if (src_.has_at)
         lo = hi = 0;
@@ -575,6 +626,9 @@ class RangeFunctionOp : public StepOp {
   std::vector<char> any_;
   std::vector<std::vector<StepVector>> shard_out_;
   std::vector<char> shard_any_;
+  // The block of the StreamSource protocol.
+  int64_t block_first_ = 0;
+  size_t block_n_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------------
