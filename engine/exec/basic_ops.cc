@@ -384,7 +384,17 @@ class RangeFunctionOp : public StepOp, public StreamSource {
   // How a function's windows are evaluated: incrementally (rate and friends keep their
   // counter resets as the window slides; count/last/present need only the window bounds) or by
   // a full kernel call per window.
-  enum class Kind { kRate, kIncrease, kDelta, kCount, kLast, kPresent, kGeneric };
+  enum class Kind {
+    kRate,
+    kIncrease,
+    kDelta,
+    kCount,
+    kLast,
+    kPresent,
+    kSumOverTime,
+    kAvgOverTime,
+    kGeneric
+  };
 
   static Kind KindOf(FunctionId id, bool has_at) {
     if (has_at)
@@ -402,6 +412,10 @@ class RangeFunctionOp : public StepOp, public StreamSource {
         return Kind::kLast;
       case FunctionId::kPresentOverTime:
         return Kind::kPresent;
+      case FunctionId::kSumOverTime:
+        return Kind::kSumOverTime;
+      case FunctionId::kAvgOverTime:
+        return Kind::kAvgOverTime;
       default:
         return Kind::kGeneric;
     }
@@ -512,6 +526,10 @@ class RangeFunctionOp : public StepOp, public StreamSource {
         return Loop<Kind::kLast>(j, s0, n, argv, any, emit);
       case Kind::kPresent:
         return Loop<Kind::kPresent>(j, s0, n, argv, any, emit);
+      case Kind::kSumOverTime:
+        return Loop<Kind::kSumOverTime>(j, s0, n, argv, any, emit);
+      case Kind::kAvgOverTime:
+        return Loop<Kind::kAvgOverTime>(j, s0, n, argv, any, emit);
       case Kind::kGeneric:
         return Loop<Kind::kGeneric>(j, s0, n, argv, any, emit);
     }
@@ -525,11 +543,35 @@ class RangeFunctionOp : public StepOp, public StreamSource {
     const SampleBuffer& b = src_.streams.bufs[j];
     const size_t nargs = std::min(args_.size(), kMaxArgs);
     size_t lo = lo_[j], hi = hi_[j];
+
+    // sum/avg_over_time: up to 4 windows (step, first, end) evaluated together.
+    struct Pending {
+      size_t i, lo, hi;
+    };
+
+    Pending pending[4];
+    size_t num_pending = 0;
+    auto flush = [&] {
+      std::span<const double> windows[4];
+      double vals[4];
+      for (size_t k = 0; k < num_pending; ++k) {
+        windows[k] =
+            std::span<const double>(b.vs.data() + pending[k].lo, pending[k].hi - pending[k].lo);
+      }
+      SumOrAvgOverTime(K == Kind::kAvgOverTime, windows, num_pending, vals);
+      for (size_t k = 0; k < num_pending; ++k)
+        emit(pending[k].i, vals[k]);
+      num_pending = 0;
+    };
     for (size_t i = 0; i < n; ++i) {
       const int64_t t = range_.At(s0 + static_cast<int64_t>(i));
       const int64_t maxt = WrapSub(src_.has_at ? src_.at_ms : t, src_.offset_ms);
       const int64_t mint = WrapSub(maxt, src_.range_ms);
       if (lo >= kCompactMin && !src_.has_at) {
+        if constexpr (K == Kind::kSumOverTime || K == Kind::kAvgOverTime) {
+          if (num_pending > 0)
+            flush();  // the pending windows' indexes are about to shift
+        }
         // Keep the buffer near the window size: drop what the window left behind before
         // pulling more (amortized O(1) per sample).
         const size_t dropped = src_.streams.Compact(j, lo, *ctx_);
@@ -587,6 +629,12 @@ class RangeFunctionOp : public StepOp, public StreamSource {
         v = vs[hi - 1];
       } else if constexpr (K == Kind::kPresent) {
         v = 1;
+      } else if constexpr (K == Kind::kSumOverTime || K == Kind::kAvgOverTime) {
+        had_output_[j] = 1;
+        pending[num_pending++] = Pending{i, lo, hi};
+        if (num_pending == 4)
+          flush();
+        continue;
       } else {
         if (id_ == FunctionId::kAbsentOverTime)
           continue;
@@ -604,6 +652,10 @@ class RangeFunctionOp : public StepOp, public StreamSource {
       }
       had_output_[j] = 1;
       emit(i, v);
+    }
+    if constexpr (K == Kind::kSumOverTime || K == Kind::kAvgOverTime) {
+      if (num_pending > 0)
+        flush();
     }
     lo_[j] = lo;
     hi_[j] = hi;

@@ -329,7 +329,8 @@ namespace paodin::engine {
 namespace {
 
 // Range functions evaluated incrementally (rate/increase keep their counter resets as the
-// window slides; count/last/present use only the window bounds) must equal, bit for bit, the
+// window slides; count/last/present use only the window bounds; sum/avg_over_time run four
+// windows interleaved) must equal, bit for bit, the
 // kernel applied to each full window, on every evaluation path: the series-major root path, the
 // step batches under a binary operator, and the stream blocks under an aggregation; with one
 // thread and with two.
@@ -363,7 +364,9 @@ TEST(RangeFunctionPathsTest, IncrementalWindowsEqualTheFullWindowKernel) {
                     {"delta", promql::FunctionId::kDelta},
                     {"count_over_time", promql::FunctionId::kCountOverTime},
                     {"last_over_time", promql::FunctionId::kLastOverTime},
-                    {"present_over_time", promql::FunctionId::kPresentOverTime}};
+                    {"present_over_time", promql::FunctionId::kPresentOverTime},
+                    {"sum_over_time", promql::FunctionId::kSumOverTime},
+                    {"avg_over_time", promql::FunctionId::kAvgOverTime}};
   const int64_t start = 600'000, end = 3'500'000;
   for (int64_t range_ms : {60'000, 300'000, 1'234'000}) {
     for (int64_t step : {15'000, 60'000, 77'000}) {

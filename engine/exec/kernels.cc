@@ -216,6 +216,89 @@ void KahanAdd(double inc, double& sum, double& c) {
   sum = t;
 }
 
+namespace {
+
+// Kahan step of KahanAdd with the branch as a select (both sides are plain IEEE operations, so
+// the chosen value has the same bits either way).
+inline void KahanStep(double inc, double& sum, double& c) {
+  const double t = sum + inc;
+  const double a = (sum - t) + inc;
+  const double b = (inc - t) + sum;
+  c += std::fabs(sum) >= std::fabs(inc) ? a : b;
+  sum = t;
+}
+
+// The scalar kernels (same operations as in EvalRangeFunction), resumable at sample k.
+double FinishSum(std::span<const double> vs, size_t k, double sum, double c) {
+  for (; k < vs.size(); ++k)
+    KahanAdd(vs[k], sum, c);
+  if (std::isinf(sum))
+    return sum;
+  return sum + c;
+}
+
+double FinishAvg(std::span<const double> vs, size_t k, double mean, double c) {
+  double count = static_cast<double>(k);
+  for (; k < vs.size(); ++k) {
+    const double v = vs[k];
+    count++;
+    if (std::isinf(mean)) {
+      if (std::isinf(v) && (mean > 0) == (v > 0))
+        continue;
+      if (!std::isinf(v) && !std::isnan(v))
+        continue;
+    }
+    KahanAdd(v / count - mean / count, mean, c);
+  }
+  if (std::isinf(mean))
+    return mean;
+  return mean + c;
+}
+
+}  // namespace
+
+void SumOrAvgOverTime(bool avg, const std::span<const double>* windows, size_t count, double* out) {
+  double sum[4] = {0, 0, 0, 0}, c[4] = {0, 0, 0, 0};
+  size_t common = std::numeric_limits<size_t>::max();
+  for (size_t w = 0; w < count; ++w)
+    common = std::min(common, windows[w].size());
+  if (count < 4) {
+    common = 0;  // nothing to interleave
+  } else if (avg) {
+    // The interleaved mean skips Prometheus' infinity handling; it is only taken when no value
+    // can make the running mean infinite.
+    for (size_t w = 0; w < count && common > 0; ++w) {
+      for (double v : windows[w]) {
+        if (!(std::fabs(v) <= 1e300)) {
+          common = 0;
+          break;
+        }
+      }
+    }
+  }
+  const double* p[4] = {};
+  for (size_t w = 0; w < count; ++w)
+    p[w] = windows[w].data();
+  if (common > 0) {
+    if (avg) {
+      for (size_t k = 0; k < common; ++k) {
+        const double n = static_cast<double>(k + 1);
+        for (size_t w = 0; w < 4; ++w)
+          KahanStep(p[w][k] / n - sum[w] / n, sum[w], c[w]);
+      }
+    } else {
+      for (size_t k = 0; k < common; ++k) {
+        for (size_t w = 0; w < 4; ++w)
+          KahanStep(p[w][k], sum[w], c[w]);
+      }
+    }
+  }
+  for (size_t w = 0; w < count; ++w) {
+    out[w] = avg ? FinishAvg(windows[w], common, sum[w], c[w])
+                 : FinishSum(windows[w], common, sum[w], c[w]);
+  }
+}
+
 bool IsRangeFunction(FunctionId id) {
   switch (id) {
     case FunctionId::kAbsentOverTime:
