@@ -161,6 +161,10 @@ class AggregateOperator : public Operator {
       next_step_ += n;
       return n;
     }
+    if (!block_mode_decided_)
+      ChooseBlockMode();
+    if (source_ != nullptr)
+      return NextFromBlocks(out, n);
     PAODIN_RETURN_IF_ERROR(Pull(in_.get(), in_buf_, n));
     if (param_ != nullptr)
       PAODIN_RETURN_IF_ERROR(Pull(param_.get(), param_buf_, n));
@@ -276,86 +280,214 @@ class AggregateOperator : public Operator {
       if (sc.stamp[g] != step) {
         sc.stamp[g] = step;
         sc.touched.push_back(g);
-        a.value = v;
-        a.mean = v;
-        a.count = 1;
-        if (op_ == AggregateOp::kStddev || op_ == AggregateOp::kStdvar)
-          a.value = 0;
-        if (op_ == AggregateOp::kGroup)
-          a.value = 1;
+        Init(a, v);
         if (op_ == AggregateOp::kQuantile) {
           sc.values[g].clear();
           sc.values[g].push_back(v);
         }
         continue;
       }
-      switch (op_) {
-        case AggregateOp::kSum:
-          a.value += v;
-          break;
-        case AggregateOp::kAvg:
-          a.count++;
-          if (std::isinf(a.mean)) {
-            if (std::isinf(v) && (a.mean > 0) == (v > 0))
-              break;
-            if (!std::isinf(v) && !std::isnan(v))
-              break;
-          }
-          a.mean += v / a.count - a.mean / a.count;
-          break;
-        case AggregateOp::kCount:
-          a.count++;
-          break;
-        case AggregateOp::kMin:
-          if (a.value > v || std::isnan(a.value))
-            a.value = v;
-          break;
-        case AggregateOp::kMax:
-          if (a.value < v || std::isnan(a.value))
-            a.value = v;
-          break;
-        case AggregateOp::kGroup:
-          break;
-        case AggregateOp::kStddev:
-        case AggregateOp::kStdvar: {
-          a.count++;
-          double delta = v - a.mean;
-          a.mean += delta / a.count;
-          a.value += delta * (v - a.mean);
-          break;
-        }
-        case AggregateOp::kQuantile:
-          sc.values[g].push_back(v);
-          break;
-        default:
-          break;
+      if (op_ == AggregateOp::kQuantile) {
+        sc.values[g].push_back(v);
+        continue;
       }
+      Fold(a, v);
     }
     for (uint32_t g : sc.touched) {
-      Acc& a = sc.acc[g];
-      double r = a.value;
-      switch (op_) {
-        case AggregateOp::kAvg:
-          r = a.mean;
-          break;
-        case AggregateOp::kCount:
-          r = a.count;
-          break;
-        case AggregateOp::kStdvar:
-          r = a.value / a.count;
-          break;
-        case AggregateOp::kStddev:
-          r = std::sqrt(a.value / a.count);
-          break;
-        case AggregateOp::kQuantile:
-          r = Quantile(param, sc.values[g]);
-          break;
-        default:
-          break;
-      }
+      double r = op_ == AggregateOp::kQuantile ? Quantile(param, sc.values[g]) : Result(sc.acc[g]);
       out.Push(g, r);
     }
     return absl::OkStatus();
+  }
+
+  // The first value of a group at a step.
+  void Init(Acc& a, double v) const {
+    a.value = v;
+    a.mean = v;
+    a.count = 1;
+    if (op_ == AggregateOp::kStddev || op_ == AggregateOp::kStdvar)
+      a.value = 0;
+    if (op_ == AggregateOp::kGroup)
+      a.value = 1;
+  }
+
+  // Folds a further value into a group's accumulator (Prometheus' rules, in input order).
+  void Fold(Acc& a, double v) const {
+    switch (op_) {
+      case AggregateOp::kSum:
+        a.value += v;
+        break;
+      case AggregateOp::kAvg:
+        a.count++;
+        if (std::isinf(a.mean)) {
+          if (std::isinf(v) && (a.mean > 0) == (v > 0))
+            break;
+          if (!std::isinf(v) && !std::isnan(v))
+            break;
+        }
+        a.mean += v / a.count - a.mean / a.count;
+        break;
+      case AggregateOp::kCount:
+        a.count++;
+        break;
+      case AggregateOp::kMin:
+        if (a.value > v || std::isnan(a.value))
+          a.value = v;
+        break;
+      case AggregateOp::kMax:
+        if (a.value < v || std::isnan(a.value))
+          a.value = v;
+        break;
+      case AggregateOp::kStddev:
+      case AggregateOp::kStdvar: {
+        a.count++;
+        double delta = v - a.mean;
+        a.mean += delta / a.count;
+        a.value += delta * (v - a.mean);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  // The aggregate of a group's accumulator.
+  double Result(const Acc& a) const {
+    switch (op_) {
+      case AggregateOp::kAvg:
+        return a.mean;
+      case AggregateOp::kCount:
+        return a.count;
+      case AggregateOp::kStdvar:
+        return a.value / a.count;
+      case AggregateOp::kStddev:
+        return std::sqrt(a.value / a.count);
+      default:
+        return a.value;
+    }
+  }
+
+  // True for aggregations folded into one accumulator per group and step.
+  bool Foldable() const {
+    switch (op_) {
+      case AggregateOp::kSum:
+      case AggregateOp::kAvg:
+      case AggregateOp::kCount:
+      case AggregateOp::kMin:
+      case AggregateOp::kMax:
+      case AggregateOp::kGroup:
+      case AggregateOp::kStddev:
+      case AggregateOp::kStdvar:
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // Decides once, before the first batch, whether to read the input stream by stream (blocks of
+  // steps, accumulators per group and step) instead of batch by batch. Parallel runs need
+  // groups to split among the threads: every group's inputs are folded by one thread, in input
+  // order, so results do not depend on the thread count.
+  void ChooseBlockMode() {
+    block_mode_decided_ = true;
+    if (!Foldable() || param_ != nullptr || num_groups_ == 0)
+      return;
+    source_ = in_->AsStreamSource();
+    if (source_ == nullptr)
+      return;
+    size_t tasks = ctx_->pool != nullptr ? static_cast<size_t>(ctx_->pool->size()) * 4 : 1;
+    const size_t streams = source_->NumStreams();
+    if (static_cast<int64_t>(streams) < ctx_->parallel_min_series)
+      tasks = 1;
+    if (tasks > 1 && num_groups_ < tasks) {
+      source_ = nullptr;  // too few groups to share: the batch path parallelizes over steps
+      return;
+    }
+    // Contiguous group ranges with about equal numbers of input streams.
+    std::vector<size_t> per_group(num_groups_, 0);
+    for (size_t j = 0; j < streams; ++j)
+      per_group[group_of_[source_->StreamOutput(j)]]++;
+    std::vector<size_t> task_of_group(num_groups_);
+    size_t cum = 0;
+    for (size_t g = 0; g < num_groups_; ++g) {
+      task_of_group[g] = std::min(tasks - 1, streams == 0 ? 0 : cum * tasks / streams);
+      cum += per_group[g];
+    }
+    task_streams_.assign(tasks, {});
+    for (size_t j = 0; j < streams; ++j)
+      task_streams_[task_of_group[group_of_[source_->StreamOutput(j)]]].push_back(j);
+  }
+
+  // Evaluates steps [first, first + n) stream by stream into block_out_.
+  absl::Status ComputeBlock(int64_t first, size_t n) {
+    PAODIN_RETURN_IF_ERROR(source_->BeginBlock(first, n));
+    block_acc_.resize(num_groups_ * n);
+    block_set_.assign(num_groups_ * n, 0);
+    const size_t tasks = task_streams_.size();
+    if (task_bufs_.size() < tasks)
+      task_bufs_.resize(tasks);
+    std::vector<absl::Status> status(tasks);
+    auto run = [&](size_t k) {
+      TaskBuf& tb = task_bufs_[k];
+      tb.steps.resize(n);
+      tb.vals.resize(n);
+      for (size_t j : task_streams_[k]) {
+        absl::StatusOr<size_t> got = source_->EvalStream(j, tb.steps.data(), tb.vals.data());
+        if (!got.ok()) {
+          status[k] = got.status();
+          return;
+        }
+        const size_t base = group_of_[source_->StreamOutput(j)] * n;
+        for (size_t p = 0; p < *got; ++p) {
+          const size_t cell = base + tb.steps[p];
+          if (!block_set_[cell]) {
+            block_set_[cell] = 1;
+            Init(block_acc_[cell], tb.vals[p]);
+          } else {
+            Fold(block_acc_[cell], tb.vals[p]);
+          }
+        }
+      }
+    };
+    if (tasks > 1) {
+      ctx_->pool->Run(tasks, run);
+    } else {
+      run(0);
+    }
+    for (const absl::Status& st : status)
+      PAODIN_RETURN_IF_ERROR(st);
+    if (block_out_.size() < n)
+      block_out_.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      StepVector& sv = block_out_[i];
+      sv.Reset(range_.At(first + static_cast<int64_t>(i)));
+      for (size_t g = 0; g < num_groups_; ++g) {
+        if (block_set_[g * n + i])
+          sv.Push(static_cast<uint32_t>(g), Result(block_acc_[g * n + i]));
+      }
+    }
+    block_first_ = first;
+    block_n_ = n;
+    if (first + static_cast<int64_t>(n) >= range_.NumSteps())
+      PAODIN_RETURN_IF_ERROR(source_->Finish());
+    return absl::OkStatus();
+  }
+
+  // Next() when reading stream by stream: serves n steps from the blocks, computing the next
+  // block when the current one is used up.
+  absl::StatusOr<size_t> NextFromBlocks(std::span<StepVector> out, size_t n) {
+    for (size_t i = 0; i < n; ++i, ++next_step_) {
+      if (next_step_ >= block_first_ + static_cast<int64_t>(block_n_)) {
+        const size_t len = static_cast<size_t>(
+            std::min<int64_t>(range_.NumSteps() - next_step_, static_cast<int64_t>(kBlockSteps)));
+        PAODIN_RETURN_IF_ERROR(ComputeBlock(next_step_, len));
+      }
+      StepVector& src = block_out_[static_cast<size_t>(next_step_ - block_first_)];
+      out[i].t = src.t;
+      out[i].ids.swap(src.ids);
+      out[i].vals.swap(src.vals);
+    }
+    return n;
   }
 
   absl::StatusOr<const std::vector<Labels>*> CountValuesSeries(const std::vector<Labels>& in) {
@@ -430,6 +562,23 @@ class AggregateOperator : public Operator {
   std::vector<Scratch> scratch_;
   std::vector<StepVector> in_buf_, param_buf_;
   std::vector<StepVector> cv_steps_;
+  // Stream-by-stream reading (see ChooseBlockMode).
+  static constexpr size_t kBlockSteps = 256;
+
+  struct TaskBuf {
+    std::vector<uint32_t> steps;
+    std::vector<double> vals;
+  };
+
+  bool block_mode_decided_ = false;
+  StreamSource* source_ = nullptr;
+  std::vector<std::vector<size_t>> task_streams_;
+  std::vector<TaskBuf> task_bufs_;
+  std::vector<Acc> block_acc_;
+  std::vector<char> block_set_;
+  std::vector<StepVector> block_out_;
+  int64_t block_first_ = 0;
+  size_t block_n_ = 0;
 };
 
 }  // namespace

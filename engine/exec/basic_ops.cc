@@ -213,13 +213,14 @@ class VectorSelectorOp : public StepOp {
 };
 
 // ---------------------------------------------------------------------------------------------
-class RangeFunctionOp : public StepOp {
+class RangeFunctionOp : public StepOp, public StreamSource {
  public:
   RangeFunctionOp(ExecContext* ctx, FunctionId id, RangeSource source,
                   std::vector<OperatorPtr> args, const StepRange& range)
       : StepOp(ctx, range), id_(id), src_(std::move(source)) {
     for (auto& a : args)
       args_.emplace_back(std::move(a));
+    kind_ = KindOf(id, src_.has_at);
   }
 
   absl::StatusOr<const std::vector<Labels>*> Series() override {
@@ -232,6 +233,10 @@ class RangeFunctionOp : public StepOp {
     lo_.assign(ns, 0);
     hi_.assign(ns, 0);
     had_output_.assign(ns, 0);
+    if (kind_ == Kind::kRate || kind_ == Kind::kIncrease) {
+      scanned_.assign(ns, 0);
+      resets_.resize(ns);
+    }
     if (id_ == FunctionId::kAbsentOverTime) {
       series_.push_back(src_.absent_labels);
       return &series_;
@@ -249,14 +254,7 @@ class RangeFunctionOp : public StepOp {
     size_t n = BeginBatch(out);
     if (n == 0)
       return 0;
-    for (auto& a : args_)
-      PAODIN_RETURN_IF_ERROR(a.Pull(n));
-    argv_.assign(n * kMaxArgs, 0);
-    for (size_t i = 0; i < n; ++i) {
-      for (size_t a = 0; a < args_.size() && a < kMaxArgs; ++a) {
-        argv_[i * kMaxArgs + a] = args_[a].Scalar(i);
-      }
-    }
+    PAODIN_RETURN_IF_ERROR(PullArgs(n, argv_));
     const size_t ns = src_.streams.NumSeries();
     const size_t shards = ctx_->Shards(ns);
     any_.assign(n, 0);
@@ -297,87 +295,392 @@ class RangeFunctionOp : public StepOp {
       }
       return n;
     }
-    if (Done()) {
-      // Prometheus fails when two output series with points share a label set.
-      std::vector<char> seen(series_.size(), 0);
-      for (size_t j = 0; j < had_output_.size(); ++j) {
-        if (!had_output_[j])
-          continue;
-        if (seen[out_id_[j]])
-          return DuplicateLabelsetError();
-        seen[out_id_[j]] = 1;
-      }
-    }
+    if (Done())
+      PAODIN_RETURN_IF_ERROR(CheckDuplicates());
     return n;
+  }
+
+  StreamSource* AsStreamSource() override {
+    if (id_ == FunctionId::kAbsentOverTime || next_step_ != 0)
+      return nullptr;
+    return this;
+  }
+
+  size_t NumStreams() const override { return src_.streams.NumSeries(); }
+
+  uint32_t StreamOutput(size_t j) const override { return out_id_[j]; }
+
+  absl::Status BeginBlock(int64_t first, size_t n) override {
+    PAODIN_RETURN_IF_ERROR(ctx_->Check());
+    block_first_ = first;
+    block_n_ = n;
+    next_step_ = first + static_cast<int64_t>(n);
+    return PullArgs(n, argv_);
+  }
+
+  absl::StatusOr<size_t> EvalStream(size_t j, uint32_t* steps, double* vals) override {
+    size_t k = 0;
+    auto emit = [&](size_t i, double v) {
+      steps[k] = static_cast<uint32_t>(i);
+      vals[k] = v;
+      ++k;
+    };
+    PAODIN_RETURN_IF_ERROR(EvalSteps(j, block_first_, block_n_, argv_.data(), nullptr, emit));
+    Release(j);
+    if (next_step_ >= range_.NumSteps())
+      FreeStream(j);
+    return k;
+  }
+
+  absl::Status Finish() override { return CheckDuplicates(); }
+
+  absl::StatusOr<bool> AllStepsBySeries(std::vector<ResultSeries>& out) override {
+    if (id_ == FunctionId::kAbsentOverTime || next_step_ != 0)
+      return false;
+    PAODIN_RETURN_IF_ERROR(ctx_->Check());
+    const int64_t total = range_.NumSteps();
+    // The scalar arguments of every step (a few doubles per step).
+    std::vector<double> argv;
+    for (int64_t s0 = 0; s0 < total; s0 += static_cast<int64_t>(ctx_->batch_steps)) {
+      const size_t n = static_cast<size_t>(
+          std::min<int64_t>(total - s0, static_cast<int64_t>(ctx_->batch_steps)));
+      PAODIN_RETURN_IF_ERROR(PullArgs(n, argv_));
+      argv.insert(argv.end(), argv_.begin(), argv_.end());
+    }
+    const size_t ns = src_.streams.NumSeries();
+    std::vector<ResultSeries> per(ns);
+    auto run = [&](size_t j0, size_t j1) -> absl::Status {
+      for (size_t j = j0; j < j1; ++j) {
+        if ((j & 255) == 0)
+          PAODIN_RETURN_IF_ERROR(ctx_->Check());
+        PAODIN_RETURN_IF_ERROR(WholeSeries(j, total, argv.data(), per[j]));
+      }
+      return absl::OkStatus();
+    };
+    const size_t shards = ctx_->Shards(ns);
+    if (shards <= 1) {
+      PAODIN_RETURN_IF_ERROR(run(0, ns));
+    } else {
+      std::vector<absl::Status> status(shards);
+      ctx_->pool->Run(shards,
+                      [&](size_t k) { status[k] = run(ns * k / shards, ns * (k + 1) / shards); });
+      for (const absl::Status& st : status)
+        PAODIN_RETURN_IF_ERROR(st);
+    }
+    next_step_ = total;
+    PAODIN_RETURN_IF_ERROR(CheckDuplicates());
+    for (size_t j = 0; j < ns; ++j) {
+      if (!per[j].ts.empty())
+        out[out_id_[j]] = std::move(per[j]);
+    }
+    return true;
   }
 
  private:
   static constexpr size_t kMaxArgs = 4;
+  // Samples left behind by the window before a compaction is considered.
+  static constexpr size_t kCompactMin = 64;
 
-  // Evaluates series [j0, j1) at every step of the batch, series-major for locality; each
-  // series' window bounds only move forward.
-  absl::Status Shard(size_t j0, size_t j1, std::span<StepVector> out, char* any) {
-    const size_t n = out.size();
-    const size_t nargs = std::min(args_.size(), kMaxArgs);
-    for (size_t j = j0; j < j1; ++j) {
-      const SampleBuffer& b = src_.streams.bufs[j];
-      size_t lo = lo_[j], hi = hi_[j];
-      for (size_t i = 0; i < n; ++i) {
-        const int64_t t = out[i].t;
-        const int64_t maxt = WrapSub(src_.has_at ? src_.at_ms : t, src_.offset_ms);
-        const int64_t mint = WrapSub(maxt, src_.range_ms);
-        PAODIN_RETURN_IF_ERROR(src_.streams.FillUntil(j, maxt, *ctx_));
-        if (src_.has_at)
-          lo = hi = 0;
-        const size_t end = b.ts.size();
-        while (lo < end && b.ts[lo] < mint)
-          ++lo;
-        if (hi < lo)
-          hi = lo;
-        while (hi < end && b.ts[hi] <= maxt)
-          ++hi;
-        if (hi == lo)
-          continue;
-        any[i] = 1;
-        if (id_ == FunctionId::kAbsentOverTime)
-          continue;
-        Window w{.ts = std::span<const int64_t>(b.ts.data() + lo, hi - lo),
-                 .vs = std::span<const double>(b.vs.data() + lo, hi - lo),
-                 .range_end = maxt,
-                 .range_ms = src_.range_ms,
-                 .eval_ts = t};
-        PAODIN_ASSIGN_OR_RETURN(
-            std::optional<double> v,
-            EvalRangeFunction(id_, w, std::span<const double>(argv_.data() + i * kMaxArgs, nargs)));
-        if (!v.has_value())
-          continue;
-        had_output_[j] = 1;
-        out[i].Push(out_id_[j], *v);
-      }
-      // Samples before the window start are never needed again (windows only move forward).
-      if (!src_.has_at && lo > 0) {
-        size_t dropped = src_.streams.Compact(j, lo, *ctx_);
-        lo -= dropped;
-        hi -= dropped;
-      }
-      lo_[j] = lo;
-      hi_[j] = hi;
+  // How a function's windows are evaluated: incrementally (rate and friends keep their
+  // counter resets as the window slides; count/last/present need only the window bounds) or by
+  // a full kernel call per window.
+  enum class Kind {
+    kRate,
+    kIncrease,
+    kDelta,
+    kCount,
+    kLast,
+    kPresent,
+    kSumOverTime,
+    kAvgOverTime,
+    kGeneric
+  };
+
+  static Kind KindOf(FunctionId id, bool has_at) {
+    if (has_at)
+      return Kind::kGeneric;  // the same pinned window at every step
+    switch (id) {
+      case FunctionId::kRate:
+        return Kind::kRate;
+      case FunctionId::kIncrease:
+        return Kind::kIncrease;
+      case FunctionId::kDelta:
+        return Kind::kDelta;
+      case FunctionId::kCountOverTime:
+        return Kind::kCount;
+      case FunctionId::kLastOverTime:
+        return Kind::kLast;
+      case FunctionId::kPresentOverTime:
+        return Kind::kPresent;
+      case FunctionId::kSumOverTime:
+        return Kind::kSumOverTime;
+      case FunctionId::kAvgOverTime:
+        return Kind::kAvgOverTime;
+      default:
+        return Kind::kGeneric;
+    }
+  }
+
+  // A counter reset inside the buffered samples: the time of the sample that dropped and the
+  // value before it (what extrapolatedRate adds back).
+  struct ResetMark {
+    int64_t t;
+    double prev;
+  };
+
+  // Pulls n steps of every scalar argument into `argv` (kMaxArgs per step).
+  absl::Status PullArgs(size_t n, std::vector<double>& argv) {
+    argv.assign(n * kMaxArgs, 0);
+    for (auto& a : args_)
+      PAODIN_RETURN_IF_ERROR(a.Pull(n));
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t a = 0; a < args_.size() && a < kMaxArgs; ++a)
+        argv[i * kMaxArgs + a] = args_[a].Scalar(i);
     }
     return absl::OkStatus();
   }
 
+  // Prometheus fails when two output series with points share a label set.
+  absl::Status CheckDuplicates() {
+    std::vector<char> seen(series_.size(), 0);
+    for (size_t j = 0; j < had_output_.size(); ++j) {
+      if (!had_output_[j])
+        continue;
+      if (seen[out_id_[j]])
+        return DuplicateLabelsetError();
+      seen[out_id_[j]] = 1;
+    }
+    return absl::OkStatus();
+  }
+
+  // Evaluates series [j0, j1) at every step of the batch, series-major for locality.
+  absl::Status Shard(size_t j0, size_t j1, std::span<StepVector> out, char* any) {
+    for (size_t j = j0; j < j1; ++j) {
+      const uint32_t o = out_id_.empty() ? 0 : out_id_[j];
+      auto emit = [&out, o](size_t i, double v) { out[i].Push(o, v); };
+      PAODIN_RETURN_IF_ERROR(EvalSteps(j, batch_first_, out.size(), argv_.data(), any, emit));
+      Release(j);
+    }
+    return absl::OkStatus();
+  }
+
+  // Evaluates series j at all `total` steps into `rs`, batch by batch, then frees its buffer.
+  absl::Status WholeSeries(size_t j, int64_t total, const double* argv, ResultSeries& rs) {
+    const int64_t batch = static_cast<int64_t>(ctx_->batch_steps);
+    for (int64_t s0 = 0; s0 < total; s0 += batch) {
+      const size_t n = static_cast<size_t>(std::min(batch, total - s0));
+      const size_t before = rs.ts.size();
+      auto emit = [&](size_t i, double v) {
+        rs.ts.push_back(range_.At(s0 + static_cast<int64_t>(i)));
+        rs.vs.push_back(v);
+      };
+      PAODIN_RETURN_IF_ERROR(EvalSteps(j, s0, n, argv + s0 * kMaxArgs, nullptr, emit));
+      // A series with a point at every step of this batch likely has one at every step left.
+      if (rs.ts.size() - before == n) {
+        const size_t want = rs.ts.size() + static_cast<size_t>(total - s0) - n;
+        if (rs.ts.capacity() < want) {
+          rs.ts.reserve(want);
+          rs.vs.reserve(want);
+        }
+      }
+      Release(j);
+    }
+    FreeStream(j);
+    return absl::OkStatus();
+  }
+
+  // Frees stream j's buffer once it was evaluated at the last step.
+  void FreeStream(size_t j) {
+    SampleBuffer& b = src_.streams.bufs[j];
+    ctx_->ReleaseSamples(static_cast<int64_t>(b.ts.size()));
+    b = SampleBuffer();
+    lo_[j] = hi_[j] = 0;
+    if (!resets_.empty())
+      resets_[j] = {};
+  }
+
+  // Drops samples before the window start of series j (windows only move forward).
+  void Release(size_t j) {
+    if (src_.has_at || lo_[j] == 0)
+      return;
+    const size_t dropped = src_.streams.Compact(j, lo_[j], *ctx_);
+    lo_[j] -= dropped;
+    hi_[j] -= dropped;
+    if (!scanned_.empty())
+      scanned_[j] -= std::min(scanned_[j], dropped);
+  }
+
+  template <class Emit>
+  absl::Status EvalSteps(size_t j, int64_t s0, size_t n, const double* argv, char* any,
+                         Emit& emit) {
+    switch (kind_) {
+      case Kind::kRate:
+        return Loop<Kind::kRate>(j, s0, n, argv, any, emit);
+      case Kind::kIncrease:
+        return Loop<Kind::kIncrease>(j, s0, n, argv, any, emit);
+      case Kind::kDelta:
+        return Loop<Kind::kDelta>(j, s0, n, argv, any, emit);
+      case Kind::kCount:
+        return Loop<Kind::kCount>(j, s0, n, argv, any, emit);
+      case Kind::kLast:
+        return Loop<Kind::kLast>(j, s0, n, argv, any, emit);
+      case Kind::kPresent:
+        return Loop<Kind::kPresent>(j, s0, n, argv, any, emit);
+      case Kind::kSumOverTime:
+        return Loop<Kind::kSumOverTime>(j, s0, n, argv, any, emit);
+      case Kind::kAvgOverTime:
+        return Loop<Kind::kAvgOverTime>(j, s0, n, argv, any, emit);
+      case Kind::kGeneric:
+        return Loop<Kind::kGeneric>(j, s0, n, argv, any, emit);
+    }
+    return absl::InternalError("unknown range function kind");
+  }
+
+  // Series j at steps s0 .. s0+n-1: emit(i, value) for each step i with a value; any[i] set
+  // when the window is non-empty (absent_over_time). The window bounds only move forward.
+  template <Kind K, class Emit>
+  absl::Status Loop(size_t j, int64_t s0, size_t n, const double* argv, char* any, Emit& emit) {
+    const SampleBuffer& b = src_.streams.bufs[j];
+    const size_t nargs = std::min(args_.size(), kMaxArgs);
+    size_t lo = lo_[j], hi = hi_[j];
+
+    // sum/avg_over_time: up to 4 windows (step, first, end) evaluated together.
+    struct Pending {
+      size_t i, lo, hi;
+    };
+
+    Pending pending[4];
+    size_t num_pending = 0;
+    auto flush = [&] {
+      std::span<const double> windows[4];
+      double vals[4];
+      for (size_t k = 0; k < num_pending; ++k) {
+        windows[k] =
+            std::span<const double>(b.vs.data() + pending[k].lo, pending[k].hi - pending[k].lo);
+      }
+      SumOrAvgOverTime(K == Kind::kAvgOverTime, windows, num_pending, vals);
+      for (size_t k = 0; k < num_pending; ++k)
+        emit(pending[k].i, vals[k]);
+      num_pending = 0;
+    };
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t t = range_.At(s0 + static_cast<int64_t>(i));
+      const int64_t maxt = WrapSub(src_.has_at ? src_.at_ms : t, src_.offset_ms);
+      const int64_t mint = WrapSub(maxt, src_.range_ms);
+      if (lo >= kCompactMin && !src_.has_at) {
+        if constexpr (K == Kind::kSumOverTime || K == Kind::kAvgOverTime) {
+          if (num_pending > 0)
+            flush();  // the pending windows' indexes are about to shift
+        }
+        // Keep the buffer near the window size: drop what the window left behind before
+        // pulling more (amortized O(1) per sample).
+        const size_t dropped = src_.streams.Compact(j, lo, *ctx_);
+        lo -= dropped;
+        hi -= dropped;
+        if (!scanned_.empty())
+          scanned_[j] -= std::min(scanned_[j], dropped);
+      }
+      PAODIN_RETURN_IF_ERROR(src_.streams.FillUntil(j, maxt, *ctx_));
+      if (src_.has_at)
+        lo = hi = 0;
+      const int64_t* ts = b.ts.data();
+      const double* vs = b.vs.data();
+      const size_t end = b.ts.size();
+      while (lo < end && ts[lo] < mint)
+        ++lo;
+      if (hi < lo)
+        hi = lo;
+      while (hi < end && ts[hi] <= maxt)
+        ++hi;
+      if constexpr (K == Kind::kRate || K == Kind::kIncrease) {
+        // Record the resets among the samples that entered the window; those at or before
+        // its first sample no longer count.
+        std::vector<ResetMark>& marks = resets_[j];
+        for (size_t k = std::max(scanned_[j], lo + 1); k < hi; ++k) {
+          if (vs[k] < vs[k - 1])
+            marks.push_back(ResetMark{ts[k], vs[k - 1]});
+        }
+        scanned_[j] = std::max(scanned_[j], hi);
+        if (!marks.empty() && hi > lo) {
+          size_t stale = 0;
+          while (stale < marks.size() && marks[stale].t <= ts[lo])
+            ++stale;
+          marks.erase(marks.begin(), marks.begin() + static_cast<ptrdiff_t>(stale));
+        }
+      }
+      if (hi == lo)
+        continue;
+      if (any != nullptr)
+        any[i] = 1;
+      double v;
+      if constexpr (K == Kind::kRate || K == Kind::kIncrease || K == Kind::kDelta) {
+        if (hi - lo < 2)
+          continue;
+        double result = vs[hi - 1] - vs[lo];
+        if constexpr (K != Kind::kDelta) {
+          for (const ResetMark& m : resets_[j])
+            result += m.prev;
+        }
+        v = ExtrapolateRate(result, ts[lo], vs[lo], ts[hi - 1], hi - lo, maxt, src_.range_ms,
+                            K != Kind::kDelta, K == Kind::kRate);
+      } else if constexpr (K == Kind::kCount) {
+        v = static_cast<double>(hi - lo);
+      } else if constexpr (K == Kind::kLast) {
+        v = vs[hi - 1];
+      } else if constexpr (K == Kind::kPresent) {
+        v = 1;
+      } else if constexpr (K == Kind::kSumOverTime || K == Kind::kAvgOverTime) {
+        had_output_[j] = 1;
+        pending[num_pending++] = Pending{i, lo, hi};
+        if (num_pending == 4)
+          flush();
+        continue;
+      } else {
+        if (id_ == FunctionId::kAbsentOverTime)
+          continue;
+        Window w{.ts = std::span<const int64_t>(ts + lo, hi - lo),
+                 .vs = std::span<const double>(vs + lo, hi - lo),
+                 .range_end = maxt,
+                 .range_ms = src_.range_ms,
+                 .eval_ts = t};
+        PAODIN_ASSIGN_OR_RETURN(
+            std::optional<double> r,
+            EvalRangeFunction(id_, w, std::span<const double>(argv + i * kMaxArgs, nargs)));
+        if (!r.has_value())
+          continue;
+        v = *r;
+      }
+      had_output_[j] = 1;
+      emit(i, v);
+    }
+    if constexpr (K == Kind::kSumOverTime || K == Kind::kAvgOverTime) {
+      if (num_pending > 0)
+        flush();
+    }
+    lo_[j] = lo;
+    hi_[j] = hi;
+    return absl::OkStatus();
+  }
+
   FunctionId id_;
+  Kind kind_;
   RangeSource src_;
   std::vector<Input> args_;
   bool inited_ = false;
   LabelsIndex index_;
   std::vector<uint32_t> out_id_;
   std::vector<size_t> lo_, hi_;
+  // Rate and increase: how far each buffer was scanned for resets, and the resets found.
+  std::vector<size_t> scanned_;
+  std::vector<std::vector<ResetMark>> resets_;
   std::vector<char> had_output_;
   std::vector<double> argv_;
   std::vector<char> any_;
   std::vector<std::vector<StepVector>> shard_out_;
   std::vector<char> shard_any_;
+  // The block of the StreamSource protocol.
+  int64_t block_first_ = 0;
+  size_t block_n_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1101,18 +1404,25 @@ bool ResolveAt(promql::AtModifier at, int64_t at_ms, const StepRange& query, int
   return false;
 }
 
-absl::Status SeriesStreams::FillUntil(size_t j, int64_t t, ExecContext& ctx) {
+absl::Status SeriesStreams::FillSlow(size_t j, int64_t t, ExecContext& ctx) {
   SampleBuffer& b = bufs[j];
   int64_t tile_ts[256];
   double tile_vs[256];
+  int64_t scanned = 0;
+  const size_t start = b.ts.size();
+  absl::Status status;
   while (b.it != nullptr && (b.ts.empty() || b.ts.back() <= t)) {
-    PAODIN_ASSIGN_OR_RETURN(size_t n, b.it->Next(tile_ts, tile_vs));
+    absl::StatusOr<size_t> got = b.it->Next(tile_ts, tile_vs);
+    if (!got.ok()) {
+      status = got.status();
+      break;
+    }
+    const size_t n = *got;
     if (n == 0) {
       b.it.reset();
       break;
     }
-    ctx.samples_scanned.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
-    size_t before = b.ts.size();
+    scanned += static_cast<int64_t>(n);
     bool clean = tile_ts[0] >= min_t && tile_ts[n - 1] <= max_t;
     if (clean && drop_stale) {
       for (size_t i = 0; i < n; ++i)
@@ -1132,14 +1442,16 @@ absl::Status SeriesStreams::FillUntil(size_t j, int64_t t, ExecContext& ctx) {
         b.vs.push_back(tile_vs[i]);
       }
     }
-    PAODIN_RETURN_IF_ERROR(ctx.AddSamples(static_cast<int64_t>(b.ts.size() - before)));
   }
-  return absl::OkStatus();
+  // The shared counters are touched once per fill, not once per tile.
+  ctx.samples_scanned.fetch_add(scanned, std::memory_order_relaxed);
+  PAODIN_RETURN_IF_ERROR(status);
+  return ctx.AddSamples(static_cast<int64_t>(b.ts.size() - start));
 }
 
 size_t SeriesStreams::Compact(size_t j, size_t keep_from, ExecContext& ctx) {
   SampleBuffer& b = bufs[j];
-  if (keep_from < 256 || keep_from * 2 < b.ts.size())
+  if (keep_from < 64 || keep_from * 2 < b.ts.size())
     return 0;
   b.ts.erase(b.ts.begin(), b.ts.begin() + keep_from);
   b.vs.erase(b.vs.begin(), b.vs.begin() + keep_from);

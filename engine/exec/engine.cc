@@ -7,11 +7,13 @@
 #include "engine/exec/kernels.h"
 #include "engine/exec/operator.h"
 #include "engine/exec/operators.h"
+#include "engine/exec/result_builder.h"
 #include "engine/exec/worker_pool.h"
 #include "engine/promql/functions.h"
 #include "engine/promql/parser.h"
 #include "engine/util/status_macros.h"
 #include "engine/util/strings.h"
+#include <time.h>
 
 namespace paodin::engine {
 
@@ -402,6 +404,16 @@ class Planner {
 }  // namespace
 }  // namespace exec
 
+namespace {
+
+int64_t ThreadCpuNs() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+}  // namespace
+
 absl::StatusOr<QueryResult> Engine::InstantQuery(Queryable& queryable, std::string_view query,
                                                  int64_t t_ms, const QueryOptions& opts) const {
   PAODIN_ASSIGN_OR_RETURN(promql::ParsedQuery parsed, promql::Parse(query));
@@ -427,6 +439,7 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
                                              int64_t start_ms, int64_t end_ms, int64_t step_ms,
                                              bool instant, const QueryOptions& opts) const {
   using exec::StepRange;
+  const int64_t cpu_start = ThreadCpuNs();
   exec::ExecContext ctx;
   ctx.queryable = &queryable;
   ctx.lookback_ms =
@@ -500,7 +513,18 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
   const bool scalar = type == promql::ValueType::kScalar;
   std::vector<ResultSeries> acc(instant ? 0 : series->size());
   int64_t points = 0;
-  while (true) {
+  int64_t steps_done = 0;
+  bool by_series = false;
+  if (!instant && !scalar) {
+    PAODIN_ASSIGN_OR_RETURN(by_series, op->AllStepsBySeries(acc));
+    if (by_series) {
+      for (const ResultSeries& rs : acc)
+        points += static_cast<int64_t>(rs.ts.size());
+      if (points > ctx.max_samples)
+        return exec::TooManySamplesError();
+    }
+  }
+  while (!by_series) {
     PAODIN_RETURN_IF_ERROR(ctx.Check());
     PAODIN_ASSIGN_OR_RETURN(size_t n,
                             op->Next(std::span<exec::StepVector>(buf.data(), buf.size())));
@@ -529,31 +553,25 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
     }
     if (!instant) {
       // Transpose the batch into per-series points; with a pool, each task owns a range of
-      // series ids (so writes never race) and reads the whole batch.
+      // series ids (so writes never race).
       const size_t ns = acc.size();
       const size_t tasks =
           ctx.pool != nullptr && static_cast<int64_t>(ns) >= ctx.parallel_min_series
               ? ctx.pool->size()
               : 1;
+      const int64_t steps_left = range.NumSteps() - steps_done;
       auto transpose = [&](size_t task) {
         const uint32_t lo = static_cast<uint32_t>(ns * task / tasks);
         const uint32_t hi = static_cast<uint32_t>(ns * (task + 1) / tasks);
-        for (size_t i = 0; i < n; ++i) {
-          const exec::StepVector& sv = buf[i];
-          for (size_t k = 0; k < sv.size(); ++k) {
-            const uint32_t id = sv.ids[k];
-            if (id < lo || id >= hi)
-              continue;
-            acc[id].ts.push_back(sv.t);
-            acc[id].vs.push_back(sv.vals[k]);
-          }
-        }
+        exec::AppendBatchToSeries(std::span<const exec::StepVector>(buf.data(), n), lo, hi,
+                                  steps_left, acc);
       };
       if (tasks > 1) {
         ctx.pool->Run(tasks, transpose);
       } else {
         transpose(0);
       }
+      steps_done += static_cast<int64_t>(n);
     }
     if (points > ctx.max_samples)
       return exec::TooManySamplesError();
@@ -575,6 +593,11 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
   result.warnings = std::move(ctx.warnings);
   result.stats.samples_scanned = ctx.samples_scanned;
   result.stats.peak_samples = ctx.peak_samples;
+  result.stats.thread_cpu_ns.push_back(ThreadCpuNs() - cpu_start);
+  if (pool != nullptr) {
+    for (int64_t ns : pool->Stop())
+      result.stats.thread_cpu_ns.push_back(ns);
+  }
   return result;
 }
 

@@ -64,6 +64,9 @@ struct ResultSeries {
 struct QueryStats {
   int64_t samples_scanned = 0;
   int64_t peak_samples = 0;
+  // CPU time, in ns, of every thread that worked on the query (the caller's thread first, then
+  // the query's workers); the largest entry is the query's critical path on idle cores.
+  std::vector<int64_t> thread_cpu_ns;
 };
 
 // The value of a query.

@@ -49,7 +49,6 @@ double ExtrapolatedRate(const Window& w, bool is_counter, bool is_rate, bool* ok
     *ok = false;
     return 0;
   }
-  int64_t range_start = w.range_end - w.range_ms;
   double result = w.vs[n - 1] - w.vs[0];
   if (is_counter) {
     double prev = w.vs[0];
@@ -59,26 +58,9 @@ double ExtrapolatedRate(const Window& w, bool is_counter, bool is_rate, bool* ok
       prev = w.vs[i];
     }
   }
-  double duration_to_start = static_cast<double>(w.ts[0] - range_start) / 1000;
-  double duration_to_end = static_cast<double>(w.range_end - w.ts[n - 1]) / 1000;
-  double sampled_interval = static_cast<double>(w.ts[n - 1] - w.ts[0]) / 1000;
-  double avg_between = sampled_interval / static_cast<double>(n - 1);
-  if (is_counter && result > 0 && w.vs[0] >= 0) {
-    double duration_to_zero = sampled_interval * (w.vs[0] / result);
-    if (duration_to_zero < duration_to_start)
-      duration_to_start = duration_to_zero;
-  }
-  double threshold = avg_between * 1.1;
-  double extrapolate_to = sampled_interval;
-  extrapolate_to += duration_to_start < threshold ? duration_to_start : avg_between / 2;
-  extrapolate_to += duration_to_end < threshold ? duration_to_end : avg_between / 2;
-  // The same operations in the same order as Prometheus 2.42, so results match to the bit.
-  double factor = extrapolate_to / sampled_interval;
-  if (is_rate)
-    factor /= static_cast<double>(w.range_ms) / 1000;
-  result *= factor;
   *ok = true;
-  return result;
+  return ExtrapolateRate(result, w.ts[0], w.vs[0], w.ts[n - 1], n, w.range_end, w.range_ms,
+                         is_counter, is_rate);
 }
 
 bool InstantValue(const Window& w, bool is_rate, double* out) {
@@ -202,6 +184,29 @@ double DateFunction(FunctionId id, double v) {
 
 }  // namespace
 
+double ExtrapolateRate(double result, int64_t t_first, double v_first, int64_t t_last, size_t n,
+                       int64_t range_end, int64_t range_ms, bool is_counter, bool is_rate) {
+  int64_t range_start = range_end - range_ms;
+  double duration_to_start = static_cast<double>(t_first - range_start) / 1000;
+  double duration_to_end = static_cast<double>(range_end - t_last) / 1000;
+  double sampled_interval = static_cast<double>(t_last - t_first) / 1000;
+  double avg_between = sampled_interval / static_cast<double>(n - 1);
+  if (is_counter && result > 0 && v_first >= 0) {
+    double duration_to_zero = sampled_interval * (v_first / result);
+    if (duration_to_zero < duration_to_start)
+      duration_to_start = duration_to_zero;
+  }
+  double threshold = avg_between * 1.1;
+  double extrapolate_to = sampled_interval;
+  extrapolate_to += duration_to_start < threshold ? duration_to_start : avg_between / 2;
+  extrapolate_to += duration_to_end < threshold ? duration_to_end : avg_between / 2;
+  // The same operations in the same order as Prometheus 2.42, so results match to the bit.
+  double factor = extrapolate_to / sampled_interval;
+  if (is_rate)
+    factor /= static_cast<double>(range_ms) / 1000;
+  return result * factor;
+}
+
 void KahanAdd(double inc, double& sum, double& c) {
   double t = sum + inc;
   if (std::fabs(sum) >= std::fabs(inc)) {
@@ -210,6 +215,89 @@ void KahanAdd(double inc, double& sum, double& c) {
     c += (inc - t) + sum;
   }
   sum = t;
+}
+
+namespace {
+
+// Kahan step of KahanAdd with the branch as a select (both sides are plain IEEE operations, so
+// the chosen value has the same bits either way).
+inline void KahanStep(double inc, double& sum, double& c) {
+  const double t = sum + inc;
+  const double a = (sum - t) + inc;
+  const double b = (inc - t) + sum;
+  c += std::fabs(sum) >= std::fabs(inc) ? a : b;
+  sum = t;
+}
+
+// The scalar kernels (same operations as in EvalRangeFunction), resumable at sample k.
+double FinishSum(std::span<const double> vs, size_t k, double sum, double c) {
+  for (; k < vs.size(); ++k)
+    KahanAdd(vs[k], sum, c);
+  if (std::isinf(sum))
+    return sum;
+  return sum + c;
+}
+
+double FinishAvg(std::span<const double> vs, size_t k, double mean, double c) {
+  double count = static_cast<double>(k);
+  for (; k < vs.size(); ++k) {
+    const double v = vs[k];
+    count++;
+    if (std::isinf(mean)) {
+      if (std::isinf(v) && (mean > 0) == (v > 0))
+        continue;
+      if (!std::isinf(v) && !std::isnan(v))
+        continue;
+    }
+    KahanAdd(v / count - mean / count, mean, c);
+  }
+  if (std::isinf(mean))
+    return mean;
+  return mean + c;
+}
+
+}  // namespace
+
+void SumOrAvgOverTime(bool avg, const std::span<const double>* windows, size_t count, double* out) {
+  double sum[4] = {0, 0, 0, 0}, c[4] = {0, 0, 0, 0};
+  size_t common = std::numeric_limits<size_t>::max();
+  for (size_t w = 0; w < count; ++w)
+    common = std::min(common, windows[w].size());
+  if (count < 4) {
+    common = 0;  // nothing to interleave
+  } else if (avg) {
+    // The interleaved mean skips Prometheus' infinity handling; it is only taken when no value
+    // can make the running mean infinite.
+    for (size_t w = 0; w < count && common > 0; ++w) {
+      for (double v : windows[w]) {
+        if (!(std::fabs(v) <= 1e300)) {
+          common = 0;
+          break;
+        }
+      }
+    }
+  }
+  const double* p[4] = {};
+  for (size_t w = 0; w < count; ++w)
+    p[w] = windows[w].data();
+  if (common > 0) {
+    if (avg) {
+      for (size_t k = 0; k < common; ++k) {
+        const double n = static_cast<double>(k + 1);
+        for (size_t w = 0; w < 4; ++w)
+          KahanStep(p[w][k] / n - sum[w] / n, sum[w], c[w]);
+      }
+    } else {
+      for (size_t k = 0; k < common; ++k) {
+        for (size_t w = 0; w < 4; ++w)
+          KahanStep(p[w][k], sum[w], c[w]);
+      }
+    }
+  }
+  for (size_t w = 0; w < count; ++w) {
+    out[w] = avg ? FinishAvg(windows[w], common, sum[w], c[w])
+                 : FinishSum(windows[w], common, sum[w], c[w]);
+  }
 }
 
 bool IsRangeFunction(FunctionId id) {

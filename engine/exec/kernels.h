@@ -35,6 +35,18 @@ bool IsRangeFunction(promql::FunctionId id);
 absl::StatusOr<std::optional<double>> EvalRangeFunction(promql::FunctionId id, const Window& w,
                                                         std::span<const double> args);
 
+// The extrapolation of Prometheus' extrapolatedRate for a window of n >= 2 samples whose first
+// sample is (t_first, v_first) and last is at t_last; `result` is last - first plus, for
+// counters, the value before every reset in the window, added in time order. Range functions
+// that track the window incrementally call this with the same inputs the full scan would.
+double ExtrapolateRate(double result, int64_t t_first, double v_first, int64_t t_last, size_t n,
+                       int64_t range_end, int64_t range_ms, bool is_counter, bool is_rate);
+
+// sum_over_time (avg_over_time when `avg`) of up to 4 windows at once: out[k] is bit for bit
+// what EvalRangeFunction gives for windows[k] (non-empty); the windows' dependency chains are
+// interleaved so that their additions and divisions overlap. REQUIRES: count <= 4.
+void SumOrAvgOverTime(bool avg, const std::span<const double>* windows, size_t count, double* out);
+
 // Element-wise math function `id` (abs, ceil, sqrt, deg, sgn, ...) on one value; `args` holds
 // clamp bounds / round's to_nearest. Date functions take a value in seconds since the epoch.
 double EvalInstantMath(promql::FunctionId id, double v, std::span<const double> args);

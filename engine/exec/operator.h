@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "engine/exec/engine.h"
 #include "engine/exec/worker_pool.h"
 #include "engine/model/labels.h"
 #include "engine/storage/queryable.h"
@@ -130,6 +131,8 @@ absl::Status TooManySamplesError();
 // Prometheus' error for two equal label sets in one result.
 absl::Status DuplicateLabelsetError();
 
+class StreamSource;
+
 // A node of the operator tree.
 class Operator {
  public:
@@ -141,9 +144,47 @@ class Operator {
   // Fills out[0..k) with the next k evaluation steps (k <= out.size()) and returns k; 0 when
   // every step was returned. REQUIRES: Series() succeeded.
   virtual absl::StatusOr<size_t> Next(std::span<StepVector> out) = 0;
+
+  // The root of a range query may skip the step-major batches: an operator whose work is
+  // naturally series by series evaluates every step at once, moves each output series' points
+  // into out[id] (ids of Series(); out.size() == Series()->size()) and returns true. Returns
+  // false, touching nothing, when it has no such path; the caller then uses Next(). REQUIRES:
+  // Series() succeeded and Next() was not called.
+  virtual absl::StatusOr<bool> AllStepsBySeries(std::vector<ResultSeries>& out) { return false; }
+
+  // The operator as a StreamSource, or null when it cannot evaluate stream by stream. Only
+  // before the first Next().
+  virtual StreamSource* AsStreamSource() { return nullptr; }
 };
 
 using OperatorPtr = std::unique_ptr<Operator>;
+
+// An operator whose output series come from independent input streams it can evaluate one at a
+// time (range functions): consumers that fold series into per-step accumulators (aggregations)
+// use it instead of Next(), so each stream's window state stays in cache over a long block of
+// steps. Protocol: BeginBlock(first, n) on one thread; then EvalStream(j, ...) once per stream
+// (streams may be spread over threads, each stream on one thread); blocks in step order; Finish()
+// after the last block.
+class StreamSource {
+ public:
+  virtual ~StreamSource() = default;
+
+  // Number of input streams.
+  virtual size_t NumStreams() const = 0;
+
+  // The output series (index into Series()) stream j contributes to.
+  virtual uint32_t StreamOutput(size_t j) const = 0;
+
+  // Prepares steps [first, first + n) (pulls the scalar arguments of those steps).
+  virtual absl::Status BeginBlock(int64_t first, size_t n) = 0;
+
+  // Evaluates stream j at the block's steps: writes the step index (0-based in the block) and
+  // value of each point into steps[0..k) and vals[0..k) (room for n each) and returns k.
+  virtual absl::StatusOr<size_t> EvalStream(size_t j, uint32_t* steps, double* vals) = 0;
+
+  // Checks done once every step was evaluated (duplicate output series).
+  virtual absl::Status Finish() = 0;
+};
 
 // Raw samples of many series in one flat array (series i owns [offsets[i], offsets[i+1])).
 struct SeriesSamples {
@@ -177,11 +218,20 @@ struct SeriesStreams {
 
   // Pulls tiles into series j until its last buffered timestamp is after `t` or the iterator
   // is exhausted. Safe to call concurrently for different series.
-  absl::Status FillUntil(size_t j, int64_t t, ExecContext& ctx);
+  absl::Status FillUntil(size_t j, int64_t t, ExecContext& ctx) {
+    const SampleBuffer& b = bufs[j];
+    if (b.it == nullptr || (!b.ts.empty() && b.ts.back() > t))
+      return absl::OkStatus();
+    return FillSlow(j, t, ctx);
+  }
 
   // Drops series j's samples before index `keep_from` when that frees enough to be worth the
   // move (amortized O(1) per sample); returns how many were dropped (indexes shift by that).
   size_t Compact(size_t j, size_t keep_from, ExecContext& ctx);
+
+ private:
+  // FillUntil's work when a tile is needed.
+  absl::Status FillSlow(size_t j, int64_t t, ExecContext& ctx);
 };
 
 // Streams over fully known samples (subquery results).

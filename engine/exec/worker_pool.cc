@@ -2,21 +2,39 @@
 
 #include <algorithm>
 
+#include <time.h>
+
 namespace paodin::engine::exec {
 
-WorkerPool::WorkerPool(int threads) {
-  for (int i = 1; i < threads; ++i)
-    workers_.emplace_back([this] { Loop(); });
+namespace {
+
+int64_t ThreadCpuNs() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-WorkerPool::~WorkerPool() {
+}  // namespace
+
+WorkerPool::WorkerPool(int threads) {
+  cpu_ns_.assign(threads > 1 ? threads - 1 : 0, 0);
+  for (int i = 1; i < threads; ++i)
+    workers_.emplace_back([this, i] { Loop(static_cast<size_t>(i - 1)); });
+}
+
+WorkerPool::~WorkerPool() { Stop(); }
+
+std::vector<int64_t> WorkerPool::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
   work_cv_.notify_all();
-  for (std::thread& t : workers_)
-    t.join();
+  for (std::thread& t : workers_) {
+    if (t.joinable())
+      t.join();
+  }
+  return cpu_ns_;
 }
 
 WorkerPool::Job* WorkerPool::FindJob() {
@@ -40,7 +58,7 @@ void WorkerPool::RunTasks(Job& job) {
   }
 }
 
-void WorkerPool::Loop() {
+void WorkerPool::Loop(size_t worker) {
   while (true) {
     Job* job = nullptr;
     {
@@ -53,8 +71,10 @@ void WorkerPool::Loop() {
         job = FindJob();
         return job != nullptr;
       });
-      if (stop_)
+      if (stop_) {
+        cpu_ns_[worker] = ThreadCpuNs();
         return;
+      }
       ++job->active;
     }
     RunTasks(*job);

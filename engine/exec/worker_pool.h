@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -30,6 +31,10 @@ class WorkerPool {
   // Calls fn(i) for every i in [0, n) on the pool; blocks until all calls returned.
   void Run(size_t n, const std::function<void(size_t)>& fn);
 
+  // Stops and joins the workers (Run must not be called afterwards) and returns the CPU time
+  // each worker thread used, in ns. Idempotent; the destructor stops the pool too.
+  std::vector<int64_t> Stop();
+
  private:
   struct Job {
     const std::function<void(size_t)>* fn;
@@ -39,13 +44,14 @@ class WorkerPool {
     int active = 0;  // workers inside RunTasks (guarded by mu_)
   };
 
-  void Loop();
+  void Loop(size_t worker);
   // Claims and runs tasks of `job` until none are left to claim.
   void RunTasks(Job& job);
   // A job with unclaimed tasks, or null. REQUIRES: mu_ held.
   Job* FindJob();
 
   std::vector<std::thread> workers_;
+  std::vector<int64_t> cpu_ns_;  // per worker, written when its thread ends
   std::mutex mu_;
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;

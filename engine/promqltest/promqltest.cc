@@ -500,7 +500,10 @@ std::string Trim(std::string_view s) {
 class Runner {
  public:
   Runner(std::string_view file, const RunOptions& options, RunStats& stats)
-      : file_(file), engine_(options.engine), stats_(stats) {}
+      : file_(file),
+        engine_(options.engine),
+        store_(options.make_storage ? options.make_storage() : std::make_unique<MemoryQueryable>()),
+        stats_(stats) {}
 
   void Run(std::string_view content) {
     std::vector<std::string> lines;
@@ -526,7 +529,7 @@ class Runner {
         cmd += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       }
       if (cmd == "clear") {
-        store_.Clear();
+        store_->Clear();
       } else if (cmd == "load") {
         i = Load(lines, i);
       } else if (cmd.rfind("eval", 0) == 0) {
@@ -571,8 +574,12 @@ class Runner {
     for (const auto& [key, desc] : defs) {
       int64_t t = 0;
       for (const SequenceValue& v : desc.values) {
-        if (!v.omitted)
-          store_.Add(desc.labels, t, v.value);
+        if (!v.omitted) {
+          if (absl::Status st = store_->Load(desc.labels, t, v.value); !st.ok()) {
+            Fail(static_cast<int>(start) + 1, lines[start], std::string(st.message()));
+            return i;
+          }
+        }
         t += *gap;
       }
     }
@@ -670,7 +677,7 @@ class Runner {
       std::string where = c.root == parsed->root()
                               ? std::string()
                               : absl::StrCat(" (with @ ", t, "ms, evaluated at ", c.t, "ms)");
-      absl::StatusOr<QueryResult> r = engine_.Evaluate(store_, *c.root, c.t, c.t, 0, true);
+      absl::StatusOr<QueryResult> r = engine_.Evaluate(*store_, *c.root, c.t, c.t, 0, true);
       if (!r.ok()) {
         if (fail)
           continue;
@@ -684,7 +691,7 @@ class Runner {
                             "\n    got: ", DescribeResult(*r));
       }
       absl::StatusOr<QueryResult> rr =
-          engine_.Evaluate(store_, *c.root, c.t - 60000, c.t + 60000, 60000, false);
+          engine_.Evaluate(*store_, *c.root, c.t - 60000, c.t + 60000, 60000, false);
       if (!rr.ok()) {
         return absl::StrCat("error evaluating query in range mode", where, ": ",
                             rr.status().message());
@@ -703,7 +710,7 @@ class Runner {
 
   std::string_view file_;
   Engine engine_;
-  MemoryQueryable store_;
+  std::unique_ptr<LoadableQueryable> store_;
   RunStats& stats_;
 };
 

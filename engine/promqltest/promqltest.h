@@ -6,6 +6,8 @@
 #define PAODIN_ENGINE_PROMQLTEST_PROMQLTEST_H_
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "engine/exec/engine.h"
 #include "engine/model/labels.h"
+#include "engine/storage/loadable.h"
 
 namespace paodin::engine::promqltest {
 
@@ -54,6 +57,9 @@ struct RunStats {
 // Options of the runner.
 struct RunOptions {
   EngineOptions engine;
+  // Makes the store each script loads into (one per script); null: the simple in-memory
+  // MemoryQueryable.
+  std::function<std::unique_ptr<LoadableQueryable>()> make_storage;
 };
 
 // Runs one script (its text) and adds the outcome of every eval to `stats`. `file` names the

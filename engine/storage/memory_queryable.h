@@ -8,13 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "engine/storage/loadable.h"
 #include "engine/storage/queryable.h"
 
 namespace paodin::engine {
 
 // Holds series as sorted (timestamp, value) arrays. Not thread-safe for writes; reads (Select)
 // may run concurrently once loading is done.
-class MemoryQueryable : public Queryable {
+class MemoryQueryable : public LoadableQueryable {
  public:
   MemoryQueryable() = default;
 
@@ -22,8 +23,14 @@ class MemoryQueryable : public Queryable {
   // come in any order.
   void Add(const Labels& labels, int64_t t_ms, double value);
 
+  // LoadableQueryable: Add(); never fails.
+  absl::Status Load(const Labels& labels, int64_t t_ms, double value) override {
+    Add(labels, t_ms, value);
+    return absl::OkStatus();
+  }
+
   // Removes every series.
-  void Clear();
+  void Clear() override;
 
   // Number of series held.
   size_t NumSeries() const { return series_.size(); }

@@ -27,11 +27,16 @@ using Postings = std::vector<SeriesRef>;
 // instead of merging postings lists.
 constexpr size_t kDirectFilterMax = 256;
 
+// A full chunk: immutable once cut, shared with the iterators that read it (they hold a
+// reference instead of a copy, so a query never duplicates the compressed data).
 struct SealedChunk {
   int64_t min_time;
   int64_t max_time;
   uint64_t hash;
-  std::string data;
+  std::shared_ptr<const char[]> bytes;
+  uint32_t size;
+
+  std::string_view data() const { return std::string_view(bytes.get(), size); }
 };
 
 struct Series {
@@ -138,9 +143,11 @@ struct MemStore::Impl {
       }
     }
     if (s.head.num_samples() == kSamplesPerChunk) {
-      std::string data(s.head.bytes());
-      const uint64_t hash = ChunkHash(data);
-      s.chunks.push_back(SealedChunk{s.head_min, s.max_time, hash, std::move(data)});
+      const std::string_view head = s.head.bytes();
+      std::shared_ptr<char[]> bytes = std::make_shared_for_overwrite<char[]>(head.size());
+      std::memcpy(bytes.get(), head.data(), head.size());
+      s.chunks.push_back(SealedChunk{s.head_min, s.max_time, ChunkHash(head), std::move(bytes),
+                                     static_cast<uint32_t>(head.size())});
       s.head.Reset();
       ++num_chunks;
     }
@@ -308,23 +315,39 @@ struct MemStore::Impl {
 
 namespace {
 
-// Iterates the samples of one series in [mint, maxt] over a private copy of its chunks.
+// Iterates the samples of one series in [mint, maxt]: the sealed chunks are shared with the
+// store (immutable), the open head chunk is copied when the iterator is made. So iterators are
+// independent of each other and of the store's later appends, may be drained from any thread,
+// and outlive their SeriesSet.
 class MemSampleIterator final : public engine::SampleIterator {
  public:
-  MemSampleIterator(std::string bytes, std::vector<std::pair<size_t, size_t>> spans, int64_t mint,
-                    int64_t maxt)
-      : bytes_(std::move(bytes)), spans_(std::move(spans)), mint_(mint), maxt_(maxt) {}
+  MemSampleIterator(std::vector<std::shared_ptr<const char[]>> chunks, std::vector<uint32_t> sizes,
+                    std::string head, int64_t mint, int64_t maxt)
+      : chunks_(std::move(chunks)),
+        sizes_(std::move(sizes)),
+        head_(std::move(head)),
+        mint_(mint),
+        maxt_(maxt) {}
 
   absl::StatusOr<size_t> Next(std::span<int64_t> ts, std::span<double> vs) override {
     const size_t cap = std::min(ts.size(), vs.size());
     while (!done_ && cap > 0) {
       if (decoder_.remaining() == 0) {
-        if (next_chunk_ == spans_.size()) {
+        std::string_view chunk;
+        if (next_chunk_ < chunks_.size()) {
+          // The previous chunk is fully decoded: let go of it.
+          if (next_chunk_ > 0)
+            chunks_[next_chunk_ - 1].reset();
+          chunk = std::string_view(chunks_[next_chunk_].get(), sizes_[next_chunk_]);
+          ++next_chunk_;
+        } else if (!head_done_ && !head_.empty()) {
+          head_done_ = true;
+          chunk = head_;
+        } else {
           done_ = true;
           break;
         }
-        const auto [off, len] = spans_[next_chunk_++];
-        if (absl::Status st = decoder_.Reset(std::string_view(bytes_).substr(off, len)); !st.ok()) {
+        if (absl::Status st = decoder_.Reset(chunk); !st.ok()) {
           done_ = true;
           return st;
         }
@@ -359,11 +382,13 @@ class MemSampleIterator final : public engine::SampleIterator {
   }
 
  private:
-  std::string bytes_;
-  std::vector<std::pair<size_t, size_t>> spans_;
+  std::vector<std::shared_ptr<const char[]>> chunks_;
+  std::vector<uint32_t> sizes_;
+  std::string head_;
   int64_t mint_;
   int64_t maxt_;
   size_t next_chunk_ = 0;
+  bool head_done_ = false;
   XorDecoder decoder_;
   bool done_ = false;
 };
@@ -391,13 +416,7 @@ class MemSeriesSet final : public engine::SeriesSet {
   const Labels& labels() const override { return store_->SeriesLabels(refs_[pos_ - 1]); }
 
   std::unique_ptr<engine::SampleIterator> Samples() override {
-    std::string bytes;
-    std::vector<std::pair<size_t, size_t>> spans;
-    store_->ForEachChunk(refs_[pos_ - 1], mint_, maxt_, [&](const ChunkView& c) {
-      spans.emplace_back(bytes.size(), c.data.size());
-      bytes.append(c.data);
-    });
-    return std::make_unique<MemSampleIterator>(std::move(bytes), std::move(spans), mint_, maxt_);
+    return store_->SeriesSamples(refs_[pos_ - 1], mint_, maxt_);
   }
 
   absl::Status status() const override { return status_; }
@@ -531,12 +550,38 @@ void MemStore::ForEachChunk(SeriesRef ref, int64_t mint, int64_t maxt,
   auto it = std::partition_point(s.chunks.begin(), s.chunks.end(),
                                  [mint](const SealedChunk& c) { return c.max_time < mint; });
   for (; it != s.chunks.end() && it->min_time <= maxt; ++it) {
-    fn(ChunkView{it->min_time, it->max_time, it->data, it->hash});
+    fn(ChunkView{it->min_time, it->max_time, it->data(), it->hash});
   }
   if (s.head.num_samples() > 0 && s.head_min <= maxt && s.max_time >= mint) {
     std::string_view data = s.head.bytes();
     fn(ChunkView{s.head_min, s.max_time, data, ChunkHash(data)});
   }
+}
+
+std::unique_ptr<engine::SampleIterator> MemStore::SeriesSamples(SeriesRef ref, int64_t mint,
+                                                                int64_t maxt) const {
+  std::vector<std::shared_ptr<const char[]>> chunks;
+  std::vector<uint32_t> sizes;
+  std::string head;
+  {
+    std::shared_lock lock(impl_->mu);
+    const Series& s = *impl_->series[ref];
+    auto it = std::partition_point(s.chunks.begin(), s.chunks.end(),
+                                   [mint](const SealedChunk& c) { return c.max_time < mint; });
+    auto last = it;
+    while (last != s.chunks.end() && last->min_time <= maxt)
+      ++last;
+    chunks.reserve(static_cast<size_t>(last - it));
+    sizes.reserve(static_cast<size_t>(last - it));
+    for (; it != last; ++it) {
+      chunks.push_back(it->bytes);
+      sizes.push_back(it->size);
+    }
+    if (s.head.num_samples() > 0 && s.head_min <= maxt && s.max_time >= mint)
+      head.assign(s.head.bytes());
+  }
+  return std::make_unique<MemSampleIterator>(std::move(chunks), std::move(sizes), std::move(head),
+                                             mint, maxt);
 }
 
 absl::StatusOr<std::unique_ptr<engine::SeriesSet>> MemStore::Select(

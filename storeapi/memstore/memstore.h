@@ -110,6 +110,13 @@ class MemStore final : public engine::Queryable {
   void ForEachChunk(SeriesRef ref, int64_t mint, int64_t maxt,
                     absl::FunctionRef<void(const ChunkView&)> fn) const;
 
+  // An iterator over the samples of `ref` in [mint, maxt] (inclusive). It shares the sealed
+  // chunks with the store (no copy; they are immutable) and copies the open head chunk, so it
+  // sees the series as of this call, may be drained from any thread, and stays valid as long as
+  // the store lives. REQUIRES: `ref` came from this store.
+  std::unique_ptr<engine::SampleIterator> SeriesSamples(SeriesRef ref, int64_t mint,
+                                                        int64_t maxt) const;
+
   // engine::Queryable: series in label order whose samples are clipped to
   // [hints.start_ms, hints.end_ms]. The store must outlive the returned set and its iterators.
   absl::StatusOr<std::unique_ptr<engine::SeriesSet>> Select(

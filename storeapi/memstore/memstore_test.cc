@@ -1,7 +1,9 @@
 #include "storeapi/memstore/memstore.h"
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
 #include <utility>
@@ -418,6 +420,120 @@ TEST(MemStoreTest, ConcurrentReadersSeeConsistentData) {
   for (auto& t : threads) {
     t.join();
   }
+  EXPECT_EQ(failures.load(), 0);
+}
+
+// The engine's pattern with threads > 1: Selects from several threads, iterators taken from
+// the set and drained later on other threads after the set is gone, while a writer keeps
+// appending (sealing chunks) to the same series and creating new ones. Every iterator must
+// yield exactly the samples the series had in range when it was made: increasing timestamps,
+// value == timestamp, no gap, at least what was there before the readers started.
+TEST(MemStoreTest, IteratorsOutliveTheirSetAndAreDrainedOnOtherThreadsDuringAppends) {
+  MemStore store;
+  constexpr int kSeries = 64;
+  constexpr int kPreloaded = 1000;  // several sealed chunks plus an open head per series
+  std::vector<MemStore::SeriesRef> refs;
+  for (int s = 0; s < kSeries; ++s) {
+    auto ref = store.GetOrCreateSeries(L({{"__name__", "c"}, {"s", std::to_string(s)}}));
+    ASSERT_THAT(ref.status(), IsOk());
+    refs.push_back(*ref);
+    for (int i = 0; i < kPreloaded; ++i) {
+      ASSERT_THAT(store.Append(*ref, i, i), IsOk());
+    }
+  }
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int i = kPreloaded; !stop.load(); ++i) {
+      for (MemStore::SeriesRef ref : refs) {
+        if (!store.Append(ref, i, i).ok()) {
+          ADD_FAILURE() << "append failed";
+          return;
+        }
+      }
+      if (i % 50 == 0) {
+        (void)store.Append(L({{"__name__", "new"}, {"i", std::to_string(i)}}), i, i);
+      }
+    }
+  });
+  std::atomic<int> failures{0};
+  auto drain = [&](engine::SampleIterator& it, int64_t mint, int64_t maxt) {
+    std::vector<int64_t> ts(97);  // odd tile size: tiles end inside chunks
+    std::vector<double> vs(97);
+    int64_t next = mint;
+    for (;;) {
+      auto k = it.Next(ts, vs);
+      if (!k.ok()) {
+        ++failures;
+        return;
+      }
+      if (*k == 0) {
+        break;
+      }
+      for (size_t x = 0; x < *k; ++x) {
+        if (ts[x] != next || vs[x] != static_cast<double>(ts[x]) || ts[x] > maxt) {
+          ++failures;
+          return;
+        }
+        ++next;
+      }
+    }
+    // At least the preloaded samples in range were there when the iterator was made.
+    if (next < std::min<int64_t>(maxt + 1, kPreloaded)) {
+      ++failures;
+    }
+  };
+  std::vector<std::unique_ptr<engine::SampleIterator>> taken[4];
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&, t] {
+      engine::SelectHints hints;
+      hints.start_ms = 100 * t;
+      hints.end_ms = 1'000'000;
+      for (int round = 0; round < 20; ++round) {
+        std::vector<std::unique_ptr<engine::SampleIterator>> its;
+        {
+          auto set =
+              store.Select(hints, std::vector<Matcher>{M(MatchType::kEqual, "__name__", "c")}, {});
+          if (!set.ok()) {
+            ++failures;
+            return;
+          }
+          while ((*set)->Next()) {
+            its.push_back((*set)->Samples());
+          }
+          if (its.size() != kSeries) {
+            ++failures;
+          }
+        }  // the set is destroyed here; its iterators live on
+        // Drain half now on this thread, hand the other half to another reader's slot.
+        for (size_t x = 0; x < its.size(); x += 2) {
+          drain(*its[x], hints.start_ms, hints.end_ms);
+        }
+        if (round == 19) {
+          for (size_t x = 1; x < its.size(); x += 2) {
+            taken[t].push_back(std::move(its[x]));
+          }
+        }
+      }
+    });
+  }
+  for (auto& r : readers) {
+    r.join();
+  }
+  // Iterators made by one thread drained concurrently by others.
+  std::vector<std::thread> drainers;
+  for (int t = 0; t < 4; ++t) {
+    drainers.emplace_back([&, t] {
+      for (auto& it : taken[(t + 1) % 4]) {
+        drain(*it, 100 * ((t + 1) % 4), 1'000'000);
+      }
+    });
+  }
+  for (auto& d : drainers) {
+    d.join();
+  }
+  stop = true;
+  writer.join();
   EXPECT_EQ(failures.load(), 0);
 }
 
