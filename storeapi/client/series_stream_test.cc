@@ -244,11 +244,11 @@ TEST_F(SeriesStreamTest, FrameAboveTheReceiveLimitIsAStoreError) {
 
 TEST_F(SeriesStreamTest, AcceptsFramesFarAboveFourMiB) {
   FakeStoreConfig cfg;
-  cfg.series.push_back(
-      MakeSeries({{"__name__", "big"}},
-                 RegularSamples(0, 1000, 1'200'000,
-                                [](int i) { return static_cast<double>(int64_t{i} * 7919 % 10007) / 3.0; }),
-                 65000));
+  cfg.series.push_back(MakeSeries(
+      {{"__name__", "big"}},
+      RegularSamples(0, 1000, 1'200'000,
+                     [](int i) { return static_cast<double>(int64_t{i} * 7919 % 10007) / 3.0; }),
+      65000));
   FakeStore store(cfg);
   ASSERT_TRUE(store.Start().ok());
   auto stream = Open(store);
