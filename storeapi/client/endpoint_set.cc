@@ -38,10 +38,29 @@ struct InfoCall {
 
 }  // namespace
 
+absl::StatusOr<std::unique_ptr<EndpointSet>> EndpointSet::Create(EndpointSetOptions options) {
+  auto set = std::make_unique<EndpointSet>(std::move(options));
+  if (!set->tls_error_.ok())
+    return set->tls_error_;
+  return set;
+}
+
 EndpointSet::EndpointSet(EndpointSetOptions options)
     : options_(std::move(options)), file_sd_(options_.sd_files) {
   if (!options_.resolver)
     options_.resolver = ResolveEndpointSpec;
+  if (options_.tls.secure) {
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> creds =
+        MakeChannelCredentials(options_.tls);
+    if (creds.ok()) {
+      options_.channel.credentials = *std::move(creds);
+      options_.channel.tls_server_name = options_.tls.server_name;
+    } else {
+      tls_error_ = creds.status();
+      log::Error("endpointset", "unusable client TLS options",
+                 {{"err", std::string(tls_error_.message())}});
+    }
+  }
 }
 
 EndpointSet::~EndpointSet() { Stop(); }
@@ -134,6 +153,14 @@ void EndpointSet::Refresh() {
   size_t pending = calls.size();
   const auto deadline = std::chrono::system_clock::now() + options_.info_timeout;
   for (auto& call : calls) {
+    if (!tls_error_.ok()) {
+      // No usable channel can be made: every endpoint reports why, none is called.
+      call->status =
+          grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, std::string(tls_error_.message()));
+      std::lock_guard<std::mutex> lock(done_mu);
+      --pending;
+      continue;
+    }
     call->context.set_deadline(deadline);
     call->context.set_wait_for_ready(true);
     InfoCall* c = call.get();
@@ -203,6 +230,8 @@ bool EndpointSet::Ready() const {
 }
 
 bool EndpointSet::QueryableLocked(const Endpoint& e) const {
+  if (!tls_error_.ok())
+    return false;
   if (e.strict)
     return e.info == nullptr || e.info->has_store_api;
   return e.healthy && e.info != nullptr && e.info->has_store_api;

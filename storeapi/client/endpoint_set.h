@@ -46,6 +46,9 @@ struct EndpointSetOptions {
   std::chrono::milliseconds unhealthy_timeout{std::chrono::minutes(5)};
   // Options of the channels to the endpoints.
   ChannelOptions channel;
+  // Client TLS of every channel (--grpc-client-tls-*). When `tls.secure`, the EndpointSet
+  // builds channel.credentials and channel.tls_server_name from it.
+  ClientTlsOptions tls;
   // Resolves one spec to addresses; ResolveEndpointSpec when empty (tests replace it).
   std::function<absl::StatusOr<std::vector<std::string>>(std::string_view)> resolver;
 };
@@ -74,6 +77,12 @@ struct EndpointStatus {
 // Keeps endpoints fresh in a background thread. Thread-safe.
 class EndpointSet : public StoreProvider {
  public:
+  // Checks the options (TLS files are read now) and creates the set, not yet started. Fails
+  // with InvalidArgument when the TLS options are unusable.
+  static absl::StatusOr<std::unique_ptr<EndpointSet>> Create(EndpointSetOptions options);
+
+  // Creates the set. Prefer Create(): with unusable TLS options this constructor logs the
+  // error and every endpoint reports it and stays unqueryable.
   explicit EndpointSet(EndpointSetOptions options);
   // Stops the refresh thread.
   ~EndpointSet() override;
@@ -124,6 +133,7 @@ class EndpointSet : public StoreProvider {
   void Loop();
 
   EndpointSetOptions options_;
+  absl::Status tls_error_;  // why the TLS options are unusable; OK when they are fine
   FileSdWatcher file_sd_;
   std::mutex refresh_mu_;                                          // serialises Refresh rounds
   std::map<std::string, std::vector<std::string>> last_resolved_;  // spec -> addresses

@@ -144,13 +144,12 @@ class SeriesStream : private grpc::ClientReadReactor<thanos::SeriesResponse> {
   size_t buffered_bytes_ = 0;
   std::vector<std::string> warnings_;
   bool read_in_flight_ = false;
-  bool read_failed_ = false;  // a read returned !ok: no more reads
-  bool paused_ = false;       // buffer full: the consumer restarts reading
-  bool done_ = false;         // OnDone ran
-  bool hold_released_ = false;
-  bool closing_ = false;  // the destructor runs: discard frames, read until failure  // RemoveHold
-                          // called (no read will be started any more)
-  bool sorted_ = false;   // strip mode: queue sorted after the end
+  bool read_failed_ = false;    // a read returned !ok: no more reads
+  bool paused_ = false;         // buffer full: the consumer restarts reading
+  bool done_ = false;           // OnDone ran
+  bool hold_released_ = false;  // RemoveHold called (no read will be started any more)
+  bool closing_ = false;        // the destructor runs: discard frames, read until failure
+  bool sorted_ = false;         // strip mode: queue sorted after the end
   bool timed_out_ = false;
   grpc::Status grpc_status_;
   absl::Status local_error_;  // protocol violation found while converting

@@ -52,6 +52,31 @@ absl::StatusOr<EndpointInfo> EndpointInfoFromProto(const thanos::info::InfoRespo
 absl::StatusOr<engine::Labels> LabelsFromProto(
     const google::protobuf::RepeatedPtrField<thanos::Label>& labels);
 
+// TLS of the client side of StoreAPI channels (Thanos' --grpc-client-tls-* flags).
+struct ClientTlsOptions {
+  // --grpc-client-tls-secure: connect with TLS. The other fields are ignored without it.
+  bool secure = false;
+  // --grpc-client-tls-cert / --grpc-client-tls-key: PEM files of the client certificate and its
+  // key, presented to servers that ask for one. Both or neither.
+  std::string cert_file;
+  std::string key_file;
+  // --grpc-client-tls-ca: PEM file of the CAs that sign server certificates; empty trusts the
+  // system's roots.
+  std::string ca_file;
+  // --grpc-client-server-name: the name the server certificate must carry, instead of the
+  // host of the endpoint address.
+  std::string server_name;
+  // --grpc-client-tls-skip-verify: accept any server certificate (no chain or name check).
+  // gRPC 1.51's SslCredentials cannot do this; it uses the experimental TLS credentials API.
+  bool skip_verify = false;
+};
+
+// Builds the channel credentials for `tls`: insecure ones unless `tls.secure`. Reads the PEM
+// files now. Fails with InvalidArgument naming the file that cannot be read, or when only one
+// of cert_file and key_file is given.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
+    const ClientTlsOptions& tls);
+
 // Options of the gRPC channel to an endpoint.
 struct ChannelOptions {
   // Largest message accepted from the endpoint.
@@ -59,9 +84,15 @@ struct ChannelOptions {
   // Keepalive ping period while calls are active (never below 10 s: servers enforce it).
   int keepalive_time_ms = 10000;
   int keepalive_timeout_ms = 5000;
+  // Credentials of the channel (MakeChannelCredentials); null means insecure.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // With TLS: the name to check the server certificate against instead of the address host
+  // (ClientTlsOptions::server_name). Empty: the address host.
+  std::string tls_server_name;
 };
 
-// Creates an insecure channel to `address` ("host:port") with the given options.
+// Creates a channel to `address` ("host:port") with the given options (insecure unless
+// options.credentials is set).
 std::shared_ptr<grpc::Channel> MakeStoreChannel(std::string_view address,
                                                 const ChannelOptions& options);
 

@@ -20,48 +20,47 @@ void SortAndDedupChunks(std::vector<StoreChunk>* chunks) {
   chunks->erase(std::unique(chunks->begin(), chunks->end()), chunks->end());
 }
 
-bool SeriesMerger::Less::operator()(size_t a, size_t b) const {
-  if (m->done_[a])
-    return false;
-  if (m->done_[b])
-    return true;
-  const int c = (m->slow_[a] | m->slow_[b]) ? engine::Compare(*m->labels_[a], *m->labels_[b])
-                                            : m->keys_[a].compare(m->keys_[b]);
-  return c < 0 || (c == 0 && a < b);
+namespace {
+
+// Appends `labels` to *key so that a bytewise comparison of two keys orders their label sets
+// as labels.Compare does: per label the name and "\0" (names hold no NUL and are never empty),
+// then the value with NUL escaped as "\0\x01" and ended by "\0\0". The end of a value then
+// sorts before any continuation of it (a prefix first), and a set that is a prefix of another
+// sorts first.
+void EncodeLabelsKey(const engine::Labels& labels, std::string* key) {
+  for (const engine::Label& l : labels) {
+    key->append(l.name.data(), l.name.size());
+    key->push_back('\0');
+    size_t from = 0;
+    for (size_t nul = l.value.find('\0'); nul != std::string_view::npos;
+         nul = l.value.find('\0', from)) {
+      key->append(l.value.data() + from, nul - from);
+      key->append("\0\x01", 2);
+      from = nul + 1;
+    }
+    key->append(l.value.data() + from, l.value.size() - from);
+    key->append("\0\0", 2);
+  }
 }
 
+}  // namespace
+
 SeriesMerger::SeriesMerger(std::vector<std::unique_ptr<SeriesSource>> sources)
-    : sources_(std::move(sources)),
-      labels_(sources_.size()),
-      keys_(sources_.size()),
-      slow_(sources_.size(), 0),
-      done_(sources_.size(), 1),
-      tree_(sources_.size(), Less{this}) {
-  for (size_t i = 0; i < sources_.size(); ++i)
-    labels_[i] = &sources_[i]->current().labels;
-}
+    : sources_(std::move(sources)), tree_(sources_.size()) {}
 
 absl::Status SeriesMerger::Advance(size_t leaf) {
   absl::StatusOr<bool> more = sources_[leaf]->Next();
   if (!more.ok())
     return more.status();
-  done_[leaf] = *more ? 0 : 1;
-  if (*more) {
-    std::string& key = keys_[leaf];
-    key.clear();
-    bool slow = false;
-    for (const engine::Label& l : *labels_[leaf]) {
-      key.append(l.name).push_back('\0');
-      key.append(l.value).push_back('\0');
-      slow |= l.value.find('\0') != std::string_view::npos;
-    }
-    slow_[leaf] = slow ? 1 : 0;
-  }
+  tree_.set_done(leaf, !*more);
+  if (*more)
+    EncodeLabelsKey(sources_[leaf]->current().labels, &tree_.key(leaf));
   return absl::OkStatus();
 }
 
 absl::Status SeriesMerger::Init() {
   for (size_t i = 0; i < sources_.size(); ++i) {
+    tree_.key(i).clear();
     if (absl::Status st = Advance(i); !st.ok())
       return st;
   }
@@ -78,19 +77,20 @@ absl::StatusOr<bool> SeriesMerger::Next(StoreSeries* out) {
   if (sources_.empty())
     return false;
   size_t w = tree_.Winner();
-  if (done_[w])
+  if (tree_.done(w))
     return false;
   StoreSeries& head = sources_[w]->current();
   out->labels = std::move(head.labels);
   out->chunks = std::move(head.chunks);
   head.chunks.clear();
   for (;;) {
+    tree_.BeginUpdate(w);
     if (absl::Status st = Advance(w); !st.ok())
       return st;
     tree_.Replay(w);
-    w = tree_.Winner();
-    if (done_[w] || !(*labels_[w] == out->labels))
+    if (!tree_.WinnerEqualsReplaced())
       break;
+    w = tree_.Winner();
     StoreSeries& same = sources_[w]->current();
     for (StoreChunk& c : same.chunks)
       out->chunks.push_back(std::move(c));

@@ -67,22 +67,12 @@ class SeriesMerger {
   absl::StatusOr<bool> Next(StoreSeries* out);
 
  private:
-  struct Less {
-    const SeriesMerger* m;
-    bool operator()(size_t a, size_t b) const;
-  };
-
   absl::Status Advance(size_t leaf);
 
   std::vector<std::unique_ptr<SeriesSource>> sources_;
-  // Cached keys (LevelDB's IteratorWrapper idea): each source's current labels, encoded so
-  // that a plain byte comparison gives labels.Compare order (name \0 value \0 ...; buffers
-  // reused), whether a value holds a NUL byte (then Compare is used), and exhaustion.
-  std::vector<const engine::Labels*> labels_;
-  std::vector<std::string> keys_;
-  std::vector<char> slow_;
-  std::vector<char> done_;
-  LoserTree<Less> tree_;
+  // Each source's current labels as a key whose bytes compare like labels.Compare (built once
+  // per series, not per comparison: LevelDB's IteratorWrapper idea), in an LCP-aware loser tree.
+  StringLoserTree tree_;
   bool initialized_ = false;
 };
 

@@ -69,6 +69,40 @@ TEST(SeriesMergerTest, DropsByteIdenticalChunksAndSortsTheRest) {
   EXPECT_FALSE(*merger.Next(&s));
 }
 
+TEST(SeriesMergerTest, OrdersValuesWithNulBytesLikeCompare) {
+  const std::string nul("x\0", 2);
+  const std::string nul_a("x\0a", 3);
+  std::vector<std::unique_ptr<SeriesSource>> sources;
+  // Compare order: "x" < "x\0" < "x\0a" < "x\x01"; {a=x} < {a=x, b=1}.
+  sources.push_back(
+      Source({Series({{"a", "x"}}, {Chunk({{0, 1}})}), Series({{"a", nul_a}}, {Chunk({{0, 1}})})}));
+  sources.push_back(Source({Series({{"a", "x"}, {"b", "1"}}, {Chunk({{0, 1}})}),
+                            Series({{"a", "x\x01"}}, {Chunk({{0, 1}})})}));
+  sources.push_back(Source({Series({{"a", nul}}, {Chunk({{0, 1}})})}));
+  SeriesMerger merger(std::move(sources));
+  std::vector<engine::Labels> got;
+  StoreSeries s;
+  while (*merger.Next(&s))
+    got.push_back(s.labels);
+  ASSERT_EQ(got.size(), 5u);
+  for (size_t i = 1; i < got.size(); ++i)
+    EXPECT_LT(engine::Compare(got[i - 1], got[i]), 0) << i;
+  EXPECT_EQ(got[2].Get("a"), nul);
+}
+
+TEST(SeriesMergerTest, JoinsEqualSeriesWithinOneSourceAndAcrossSources) {
+  // A store that could not strip replica labels sends two equal series in a row.
+  std::vector<std::unique_ptr<SeriesSource>> sources;
+  sources.push_back(
+      Source({Series({{"a", "1"}}, {Chunk({{0, 1}})}), Series({{"a", "1"}}, {Chunk({{5, 1}})}),
+              Series({{"a", "2"}}, {Chunk({{0, 1}})})}));
+  sources.push_back(Source({Series({{"a", "1"}}, {Chunk({{9, 1}})})}));
+  SeriesMerger merger(std::move(sources));
+  std::vector<size_t> counts;
+  EXPECT_THAT(MergeLabels(merger, &counts), ElementsAre(R"({a="1"})", R"({a="2"})"));
+  EXPECT_THAT(counts, ElementsAre(3, 1));
+}
+
 class FailingSource : public SeriesSource {
  public:
   absl::StatusOr<bool> Next() override {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/model/labels.h"
 #include "engine/model/matcher.h"
 
 namespace paodin::storeapi {
@@ -38,6 +39,11 @@ enum class DedupFunc {
 struct ProxyOptions {
   // --query.replica-label, already split on commas, sorted and unique (ParseReplicaLabels).
   std::vector<std::string> replica_labels;
+  // --selector-label: the querier's own labels. A request whose matcher on one of these names
+  // rejects its value gets an empty answer; matchers on these names are dropped before the
+  // fan-out (a Series request left without matchers fails with InvalidArgument). Parse the
+  // flags with ParseExternalLabels (storeapi/server/convert.h).
+  engine::Labels selector_labels;
   // --deduplication.func.
   DedupFunc dedup_func = DedupFunc::kPenalty;
   // --deduplication.initial-penalty: the penalty before the first replica switch, in ms.

@@ -360,9 +360,15 @@ class Proxy::RequestQueryable final : public engine::Queryable {
       : proxy_(proxy), request_(std::move(request)), gate_(proxy->options_.max_concurrent_select) {}
 
   absl::StatusOr<std::unique_ptr<engine::SeriesSet>> Select(
-      const engine::SelectHints& hints, std::span<const engine::Matcher> matchers,
+      const engine::SelectHints& hints, std::span<const engine::Matcher> request_matchers,
       const engine::QueryContext& ctx) override {
     const ProxyOptions& options = proxy_->options_;
+    std::vector<engine::Matcher> matchers;
+    if (!MatchSelectorLabels(request_matchers, options.selector_labels, &matchers))
+      return std::unique_ptr<engine::SeriesSet>(new EmptySeriesSet());
+    if (matchers.empty()) {
+      return absl::InvalidArgumentError("no matchers specified (excluding selector labels)");
+    }
     const Resolved resolved = Resolve(options, request_);
     const Clock::time_point deadline = SelectDeadline(options, ctx);
     if (absl::Status st = gate_.Acquire(deadline, ctx); !st.ok())
@@ -493,13 +499,15 @@ absl::StatusOr<std::vector<std::string>> Proxy::LabelValues(
   return default_->LabelValues(name, start_ms, end_ms, matchers, ctx);
 }
 
-absl::StatusOr<LabelResult> Proxy::LabelNamesWithWarnings(const RequestOptions& request,
-                                                          int64_t start_ms, int64_t end_ms,
-                                                          std::span<const engine::Matcher> matchers,
-                                                          int64_t limit,
-                                                          const engine::QueryContext& ctx) const {
+absl::StatusOr<LabelResult> Proxy::LabelNamesWithWarnings(
+    const RequestOptions& request, int64_t start_ms, int64_t end_ms,
+    std::span<const engine::Matcher> request_matchers, int64_t limit,
+    const engine::QueryContext& ctx) const {
   if (absl::Status st = ctx.Done(); !st.ok())
     return st;
+  std::vector<engine::Matcher> matchers;
+  if (!MatchSelectorLabels(request_matchers, options_.selector_labels, &matchers))
+    return LabelResult{};
   const Resolved resolved = Resolve(options_, request);
   const std::vector<StoreRef> all = stores_->Stores();
   const std::vector<StoreRef> stores =
@@ -522,10 +530,13 @@ absl::StatusOr<LabelResult> Proxy::LabelNamesWithWarnings(const RequestOptions& 
 
 absl::StatusOr<LabelResult> Proxy::LabelValuesWithWarnings(
     const RequestOptions& request, std::string_view name, int64_t start_ms, int64_t end_ms,
-    std::span<const engine::Matcher> matchers, int64_t limit,
+    std::span<const engine::Matcher> request_matchers, int64_t limit,
     const engine::QueryContext& ctx) const {
   if (absl::Status st = ctx.Done(); !st.ok())
     return st;
+  std::vector<engine::Matcher> matchers;
+  if (!MatchSelectorLabels(request_matchers, options_.selector_labels, &matchers))
+    return LabelResult{};
   const Resolved resolved = Resolve(options_, request);
   const std::vector<StoreRef> all = stores_->Stores();
   const std::vector<StoreRef> stores =

@@ -1,5 +1,7 @@
-// The StoreAPI proxy: the engine's Queryable over every StoreAPI endpoint. A Select picks the
-// stores whose time range and external labels can answer it (and that storeMatch[] allows),
+// The StoreAPI proxy: the engine's Queryable over every StoreAPI endpoint. A Select first checks
+// its matchers against the querier's own --selector-label set (a mismatch is an empty answer;
+// matchers on those names are not sent on), then picks the stores whose time range and
+// external labels can answer it (and that storeMatch[] allows),
 // opens one asynchronous Series stream per store, all at once, and merges them with a loser
 // tree as frames arrive. The returned series hold merged compressed chunks; their sample
 // iterators decode tile by tile, deduplicating replicas when replica labels are set.
@@ -30,7 +32,10 @@ struct LabelResult {
   std::vector<std::string> warnings;
 };
 
-// The proxy. Thread-safe; one per process.
+// The proxy. Thread-safe; one per process. Its series sets and sample iterators meet the
+// engine's contract for several threads (engine/storage/queryable.h): Selects may run at once,
+// iterators hold their series' chunks themselves (they outlive the set) and share only the
+// Select's warning list, which is locked.
 class Proxy : public engine::Queryable {
  public:
   // `stores` supplies the queryable endpoints at each call (the EndpointSet).

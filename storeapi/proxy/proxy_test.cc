@@ -286,6 +286,47 @@ TEST_F(ProxyTest, SeriesFuncSkipsChunks) {
   EXPECT_TRUE(a.last_request().skip_chunks());
 }
 
+TEST_F(ProxyTest, SelectorLabelsGateTheRequestAndAreNotSentToStores) {
+  FakeStore& a = AddStore(ClusterStore("a", "", {"api"}));
+  ProxyOptions options;
+  options.selector_labels = *engine::Labels::FromPairs({{"region", "eu"}});
+  auto proxy = MakeProxy(options);
+
+  // A matcher on the selector label that accepts its value is dropped before the fan-out.
+  std::vector<engine::Matcher> eu = kUp;
+  eu.push_back(M(engine::MatchType::kRegexMatch, "region", "eu|us"));
+  Result r = Collect(*proxy, eu);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.labels.size(), 1u);
+  ASSERT_EQ(a.series_calls(), 1);
+  ASSERT_EQ(a.last_request().matchers_size(), 1);
+  EXPECT_EQ(a.last_request().matchers(0).name(), "__name__");
+
+  // One that rejects it gives an empty answer without asking any store.
+  std::vector<engine::Matcher> us = kUp;
+  us.push_back(M(engine::MatchType::kEqual, "region", "us"));
+  Result none = Collect(*proxy, us);
+  EXPECT_TRUE(none.status.ok());
+  EXPECT_THAT(none.labels, IsEmpty());
+  EXPECT_THAT(none.warnings, IsEmpty());
+  EXPECT_EQ(a.series_calls(), 1);
+
+  // A Select left without matchers is refused, as Thanos does.
+  Result only = Collect(*proxy, {M(engine::MatchType::kEqual, "region", "eu")});
+  EXPECT_THAT(only.status, StatusIs(absl::StatusCode::kInvalidArgument,
+                                    "no matchers specified (excluding selector labels)"));
+
+  // Label calls: a rejecting matcher empties the answer; an empty matcher list is fine.
+  auto names = proxy->LabelNamesWithWarnings({}, 0, 1000000, us, 0, engine::QueryContext{});
+  ASSERT_TRUE(names.ok());
+  EXPECT_THAT(names->values, IsEmpty());
+  const std::vector<engine::Matcher> only_eu = {M(engine::MatchType::kEqual, "region", "eu")};
+  auto values =
+      proxy->LabelValuesWithWarnings({}, "job", 0, 1000000, only_eu, 0, engine::QueryContext{});
+  ASSERT_TRUE(values.ok());
+  EXPECT_THAT(values->values, ElementsAre("api"));
+}
+
 TEST_F(ProxyTest, LabelCallsMergeSortedUniqueAndWarn) {
   AddStore(ClusterStore("a", "", {"api", "db"}));
   AddStore(ClusterStore("b", "", {"db", "web"}));

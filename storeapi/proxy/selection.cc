@@ -41,6 +41,25 @@ bool AddressMatches(std::span<const std::vector<engine::Matcher>> store_matchers
   return false;
 }
 
+bool MatchSelectorLabels(std::span<const engine::Matcher> matchers,
+                         const engine::Labels& selector_labels,
+                         std::vector<engine::Matcher>* remaining) {
+  remaining->clear();
+  for (const engine::Matcher& m : matchers) {
+    // Like Thanos, a selector label is looked up by value: an empty value means "absent".
+    const std::string_view value = selector_labels.Get(m.name());
+    if (value.empty()) {
+      remaining->push_back(m);
+      continue;
+    }
+    if (!m.Matches(value)) {
+      remaining->clear();
+      return false;
+    }
+  }
+  return true;
+}
+
 std::vector<StoreRef> SelectStores(std::span<const StoreRef> stores, int64_t min_time,
                                    int64_t max_time, std::span<const engine::Matcher> matchers,
                                    std::span<const std::vector<engine::Matcher>> store_matchers) {

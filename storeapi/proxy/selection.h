@@ -27,6 +27,15 @@ bool LabelSetsMatch(std::span<const engine::Matcher> matchers,
 bool AddressMatches(std::span<const std::vector<engine::Matcher>> store_matchers,
                     std::string_view address);
 
+// Checks request matchers against the querier's own --selector-label set (Thanos'
+// matchesExternalLabels in ProxyStore): returns false when a matcher on a selector label
+// rejects that label's value (the request then has an empty answer); otherwise returns true
+// and puts the matchers on names that are not selector labels into *remaining, in order.
+// With no selector labels every matcher remains.
+bool MatchSelectorLabels(std::span<const engine::Matcher> matchers,
+                         const engine::Labels& selector_labels,
+                         std::vector<engine::Matcher>* remaining);
+
 // The stores whose data may answer a request for [min_time, max_time] (inclusive) with these
 // matchers, in input order.
 std::vector<StoreRef> SelectStores(std::span<const StoreRef> stores, int64_t min_time,

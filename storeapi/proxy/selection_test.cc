@@ -48,6 +48,43 @@ TEST(LabelSetsMatchTest, OnlyAMatcherOnAPresentLabelCanReject) {
   EXPECT_TRUE(LabelSetsMatch(cases[1].matchers, two));
 }
 
+TEST(MatchSelectorLabelsTest, RejectsOnASelectorLabelAndDropsItsMatchers) {
+  const Labels selector = L({{"region", "eu"}, {"tier", "hot"}});
+
+  struct Case {
+    std::vector<Matcher> matchers;
+    bool want;
+    std::vector<std::string> remaining;
+  };
+
+  const std::vector<Case> cases = {
+      {{M(MatchType::kEqual, "__name__", "up"), M(MatchType::kEqual, "region", "eu")},
+       true,
+       {"__name__"}},
+      {{M(MatchType::kNotEqual, "region", "us"), M(MatchType::kEqual, "job", "api")},
+       true,
+       {"job"}},
+      {{M(MatchType::kEqual, "__name__", "up"), M(MatchType::kRegexMatch, "tier", "cold")},
+       false,
+       {}},
+      {{M(MatchType::kEqual, "region", "")}, false, {}},
+      {{M(MatchType::kEqual, "job", "")}, true, {"job"}},
+  };
+  for (const Case& c : cases) {
+    std::vector<Matcher> remaining;
+    EXPECT_EQ(MatchSelectorLabels(c.matchers, selector, &remaining), c.want)
+        << c.matchers[0].ToString();
+    std::vector<std::string> names;
+    for (const Matcher& m : remaining)
+      names.push_back(m.name());
+    EXPECT_EQ(names, c.remaining) << c.matchers[0].ToString();
+  }
+  std::vector<Matcher> remaining;
+  const std::vector<Matcher> any = {M(MatchType::kEqual, "region", "us")};
+  EXPECT_TRUE(MatchSelectorLabels(any, Labels(), &remaining));
+  EXPECT_EQ(remaining.size(), 1u);
+}
+
 TEST(SelectStoresTest, PrunesByTimeLabelsAndAddress) {
   std::vector<StoreRef> stores = {
       Store("10.0.0.1:10901", {L({{"cluster", "host"}})}, 0, 1000),

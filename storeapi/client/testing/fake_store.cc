@@ -302,7 +302,9 @@ absl::Status FakeStore::Start() {
   info_service_ = std::make_unique<InfoService>(this);
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  const std::shared_ptr<grpc::ServerCredentials> creds = config().server_credentials;
+  builder.AddListeningPort("127.0.0.1:0",
+                           creds != nullptr ? creds : grpc::InsecureServerCredentials(), &port);
   builder.SetMaxSendMessageSize(std::numeric_limits<int32_t>::max());
   builder.RegisterService(store_service_.get());
   builder.RegisterService(info_service_.get());

@@ -64,6 +64,8 @@ struct FakeStoreConfig {
   bool info_hangs = false;
   // Info fails with Unavailable.
   bool info_fails = false;
+  // Credentials of the listening port (read by Start); null serves without TLS.
+  std::shared_ptr<grpc::ServerCredentials> server_credentials;
 };
 
 // A running fake store.
