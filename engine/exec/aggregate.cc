@@ -54,12 +54,6 @@ bool HeapDown(std::vector<HeapItem>& h, size_t i0, size_t n, Less less) {
   return i > i0;
 }
 
-template <typename Less>
-void HeapFix(std::vector<HeapItem>& h, size_t i, Less less) {
-  if (!HeapDown(h, i, h.size(), less))
-    HeapUp(h, i, less);
-}
-
 // Go's sort.Sort(sort.Reverse(h)): insertion sort for short slices (what Go does up to 12
 // elements), a stable sort otherwise.
 template <typename Less>
@@ -256,14 +250,21 @@ class AggregateOperator : public Operator {
           h.push_back({v, sv.ids[e]});
           continue;
         }
-        if (static_cast<int64_t>(h.size()) < k) {
+        // Prometheus 2.42's loop exactly: a NaN on top is replaced by anything (NaN too), and a
+        // full heap is Pop + Push (not replace + Fix), which decides where ties end up.
+        const bool full = static_cast<int64_t>(h.size()) >= k;
+        if (!full || (top ? h[0].v < v : h[0].v > v) || std::isnan(h[0].v)) {
+          if (full) {
+            if (k == 1) {
+              h[0] = {v, sv.ids[e]};
+              continue;
+            }
+            std::swap(h[0], h.back());
+            HeapDown(h, 0, h.size() - 1, less);
+            h.pop_back();
+          }
           h.push_back({v, sv.ids[e]});
           HeapUp(h, h.size() - 1, less);
-        } else if (top ? (h[0].v < v || (std::isnan(h[0].v) && !std::isnan(v)))
-                       : (h[0].v > v || (std::isnan(h[0].v) && !std::isnan(v)))) {
-          h[0] = {v, sv.ids[e]};
-          if (k > 1)
-            HeapFix(h, 0, less);
         }
       }
       for (uint32_t g : sc.touched) {

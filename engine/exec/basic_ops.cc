@@ -1083,11 +1083,11 @@ class LabelReplaceOp : public MappedOp {
       opts.set_dot_nl(false);
       re_ = std::make_unique<re2::RE2>(absl::StrCat("^(?:", regex_str_, ")$"), opts);
       if (!re_->ok()) {
-        return absl::InvalidArgumentError(
+        return absl::FailedPreconditionError(
             absl::StrCat("invalid regular expression in label_replace(): ", regex_str_));
       }
       if (!IsValidLabelName(dst_)) {
-        return absl::InvalidArgumentError(
+        return absl::FailedPreconditionError(
             absl::StrCat("invalid destination label name in label_replace(): ", dst_));
       }
       PAODIN_RETURN_IF_ERROR(BuildMapping());
@@ -1144,12 +1144,12 @@ class LabelJoinOp : public MappedOp {
       inited_ = true;
       for (const std::string& s : srcs_) {
         if (!IsValidLabelName(s)) {
-          return absl::InvalidArgumentError(
+          return absl::FailedPreconditionError(
               absl::StrCat("invalid source label name in label_join(): ", s));
         }
       }
       if (!IsValidLabelName(dst_)) {
-        return absl::InvalidArgumentError(
+        return absl::FailedPreconditionError(
             absl::StrCat("invalid destination label name in label_join(): ", dst_));
       }
       PAODIN_RETURN_IF_ERROR(BuildMapping());
@@ -1489,8 +1489,7 @@ absl::StatusOr<SeriesStreams> OpenSelector(ExecContext& ctx, const promql::Vecto
       PAODIN_RETURN_IF_ERROR(ctx.Check());
   }
   PAODIN_RETURN_IF_ERROR(set->status());
-  for (std::string& w : set->warnings())
-    ctx.AddWarning(std::move(w));
+  ctx.KeepSet(std::move(set));
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "engine/exec/kernels.h"
 #include "engine/exec/operator.h"
@@ -402,6 +403,23 @@ class Planner {
 };
 
 }  // namespace
+
+std::vector<std::string> ExecContext::TakeWarnings() {
+  std::lock_guard<std::mutex> lock(warnings_mu);
+  std::vector<std::string> all = std::move(warnings);
+  for (const std::unique_ptr<SeriesSet>& set : sets) {
+    for (std::string& w : set->warnings())
+      all.push_back(std::move(w));
+  }
+  std::vector<std::string> out;
+  absl::flat_hash_set<std::string> seen;
+  for (std::string& w : all) {
+    if (seen.insert(w).second)
+      out.push_back(std::move(w));
+  }
+  return out;
+}
+
 }  // namespace exec
 
 namespace {
@@ -503,6 +521,7 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
     }
     std::sort(result.series.begin(), result.series.end(),
               [](const ResultSeries& a, const ResultSeries& b) { return a.labels < b.labels; });
+    result.warnings = ctx.TakeWarnings();
     result.stats.samples_scanned = ctx.samples_scanned;
     return result;
   }
@@ -590,7 +609,7 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
     std::sort(result.series.begin(), result.series.end(),
               [](const ResultSeries& a, const ResultSeries& b) { return a.labels < b.labels; });
   }
-  result.warnings = std::move(ctx.warnings);
+  result.warnings = ctx.TakeWarnings();
   result.stats.samples_scanned = ctx.samples_scanned;
   result.stats.peak_samples = ctx.peak_samples;
   result.stats.thread_cpu_ns.push_back(ThreadCpuNs() - cpu_start);

@@ -366,11 +366,11 @@ absl::StatusOr<std::optional<double>> EvalRangeFunction(FunctionId id, const Win
     case FunctionId::kHoltWinters: {
       double sf = args[0], tf = args[1];
       if (sf <= 0 || sf >= 1) {
-        return absl::InvalidArgumentError(
+        return absl::FailedPreconditionError(
             absl::StrFormat("invalid smoothing factor. Expected: 0 < sf < 1, got: %f", sf));
       }
       if (tf <= 0 || tf >= 1) {
-        return absl::InvalidArgumentError(
+        return absl::FailedPreconditionError(
             absl::StrFormat("invalid trend factor. Expected: 0 < tf < 1, got: %f", tf));
       }
       if (n < 2)

@@ -94,11 +94,23 @@ struct ExecContext {
   // Warnings from the stores (use AddWarning: branches may load concurrently).
   std::vector<std::string> warnings;
   std::mutex warnings_mu;
+  // The series sets the selectors opened. Kept until the query ends because a store may only
+  // find a problem while its samples are decoded (a corrupt chunk): TakeWarnings() reads their
+  // warnings after evaluation.
+  std::vector<std::unique_ptr<SeriesSet>> sets;
 
   void AddWarning(std::string w) {
     std::lock_guard<std::mutex> lock(warnings_mu);
     warnings.push_back(std::move(w));
   }
+
+  void KeepSet(std::unique_ptr<SeriesSet> set) {
+    std::lock_guard<std::mutex> lock(warnings_mu);
+    sets.push_back(std::move(set));
+  }
+
+  // Every warning: those added and those of the kept sets, each text once, in order.
+  std::vector<std::string> TakeWarnings();
 
   // Threads for series shards (null: single-threaded).
   WorkerPool* pool = nullptr;

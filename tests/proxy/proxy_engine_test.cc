@@ -265,10 +265,9 @@ TEST_F(ProxyEngineTest, CorruptChunkWarningIsInTheSetOnceItsIteratorDecoded) {
   EXPECT_THAT((*set)->warnings()[0], HasSubstr("corrupt chunk from " + stores_.back()->address()));
 }
 
-// Enable once the engine reads SeriesSet::warnings() after the query's iterators ran (today
-// OpenSelector reads them right after the Next() loop, before any chunk is decoded, so a
-// corrupt chunk's warning never reaches QueryResult::warnings).
-TEST_F(ProxyEngineTest, DISABLED_CorruptChunkWarningReachesTheQueryResult) {
+// The engine reads SeriesSet::warnings() after the query's iterators ran, so a warning found
+// while decoding (a corrupt chunk) reaches QueryResult::warnings.
+TEST_F(ProxyEngineTest, CorruptChunkWarningReachesTheQueryResult) {
   stores_.push_back(CorruptStore());
   storeapi::EndpointSetOptions eo;
   for (auto& s : stores_)
