@@ -186,6 +186,57 @@ TEST(EngineTest2, RangeQueryOfStringOrMatrixFails) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// Prometheus 2.42's topk/bottomk loop: a full heap is Pop + Push and a NaN on top is replaced
+// by anything, so among equal values the series kept are the ones 2.42 keeps.
+TEST(EngineTest2, BottomkKeepsTheTiesOfPrometheus242) {
+  MemoryQueryable store;
+  const std::vector<std::pair<std::string, double>> in = {
+      {"huge", 1e300}, {"inf", 2}, {"nan", 2}, {"tiny", 1e-300}};
+  for (const auto& [kind, v] : in)
+    store.Add(*Labels::FromPairs({{"__name__", "x"}, {"kind", kind}}), 0, v);
+  Engine engine;
+  auto r = engine.InstantQuery(store, "bottomk(2, x)", 0);
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::vector<std::string> kinds;
+  for (const ResultSeries& s : r->series)
+    kinds.emplace_back(s.labels.Get("kind"));
+  EXPECT_THAT(kinds, ::testing::ElementsAre("tiny", "nan"));
+}
+
+TEST(EngineTest2, TopkReplacesANaNTopEvenWithNaN) {
+  MemoryQueryable store;
+  const std::vector<std::pair<std::string, double>> in = {
+      {"a", std::nan("")}, {"b", std::nan("")}, {"c", 1}};
+  for (const auto& [name, v] : in)
+    store.Add(*Labels::FromPairs({{"__name__", "x"}, {"s", name}}), 0, v);
+  Engine engine;
+  auto r = engine.InstantQuery(store, "topk(2, x)", 0);
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::vector<std::string> names;
+  for (const ResultSeries& s : r->series)
+    names.emplace_back(s.labels.Get("s"));
+  // Go's heap: [a] -> push b, which sifts above a (NaN is "less") -> [b, a] -> the NaN top
+  // admits c: Pop removes b -> [a], Push c -> [a, c] -> reverse sort: c, a.
+  EXPECT_THAT(names, ::testing::ElementsAre("c", "a"));
+}
+
+// Argument errors found while evaluating are execution errors (422 in the API), as in
+// Prometheus, where these functions panic during evaluation.
+TEST(EngineTest2, FunctionArgumentErrorsAreExecutionErrors) {
+  MemoryQueryable store;
+  store.Add(*Labels::FromPairs({{"__name__", "m"}, {"job", "j"}}), 0, 1);
+  store.Add(*Labels::FromPairs({{"__name__", "m"}, {"job", "j"}}), 15000, 2);
+  Engine engine;
+  for (const char* q : {"label_replace(m, \"foo\", \"x\", \"job\", \"(\")",
+                        "label_replace(nothing, \"1bad\", \"x\", \"job\", \".*\")",
+                        "label_join(m, \"x\", \",\", \"1bad\")", "holt_winters(m[1m], 2, 0.5)",
+                        "holt_winters(m[1m], 0.5, 0)"}) {
+    EXPECT_EQ(engine.InstantQuery(store, q, 30000).status().code(),
+              absl::StatusCode::kFailedPrecondition)
+        << q;
+  }
+}
+
 TEST(EngineTest2, StartAndEndResolveToQueryRange) {
   MemoryQueryable store;
   for (int i = 0; i <= 20; ++i)
