@@ -2,16 +2,61 @@
 
 #include <chrono>
 
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 #include "cmd/query_backend.h"
 #include "cmd/version.h"
 #include "engine/util/log.h"
 #include "http/selector.h"
+#include "storeapi/client/grpc_util.h"
 #include "storeapi/proxyserver/proxy_backend.h"
 #include "storeapi/server/server.h"
 
 namespace paodin::cmd {
+namespace {
+
+// Per-store request metrics: the duration of every call to a store by store and method, and
+// the calls that failed by gRPC code (a stream the query cancelled itself is not a failure).
+class StoreRequestMetrics final : public storeapi::StoreRequestObserver {
+ public:
+  explicit StoreRequestMetrics(prometheus::Registry& registry)
+      : duration_(prometheus::BuildHistogram()
+                      .Name("paodin_store_request_duration_seconds")
+                      .Help("Duration of StoreAPI calls to each store, by store and method")
+                      .Register(registry)),
+        errors_(prometheus::BuildCounter()
+                    .Name("paodin_store_request_errors_total")
+                    .Help("StoreAPI calls to each store that failed, by store, method and code")
+                    .Register(registry)) {}
+
+  void Observe(std::string_view store, std::string_view method, double seconds,
+               const grpc::Status& status) override {
+    const std::string s(store), m(method);
+    duration_.Add({{"store", s}, {"method", m}}, Buckets()).Observe(seconds);
+    if (!status.ok() && status.error_code() != grpc::StatusCode::CANCELLED) {
+      errors_
+          .Add({{"store", s},
+                {"method", m},
+                {"code", std::string(storeapi::GrpcCodeName(status.error_code()))}})
+          .Increment();
+    }
+  }
+
+ private:
+  static const prometheus::Histogram::BucketBoundaries& Buckets() {
+    static const prometheus::Histogram::BucketBoundaries kBuckets = {
+        0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
+    return kBuckets;
+  }
+
+  prometheus::Family<prometheus::Histogram>& duration_;
+  prometheus::Family<prometheus::Counter>& errors_;
+};
+
+}  // namespace
 
 http::BuildInfo MakeBuildInfo() {
   http::BuildInfo b;
@@ -34,6 +79,7 @@ absl::StatusOr<std::unique_ptr<QueryService>> QueryService::Start(QueryConfig co
   QueryConfig& c = s->config_;
   s->registry_ = std::make_shared<prometheus::Registry>();
   s->endpoints_ = std::make_shared<storeapi::EndpointSet>(c.endpoints);
+  c.proxy.observer = std::make_shared<StoreRequestMetrics>(*s->registry_);
   s->proxy_ = std::make_unique<storeapi::Proxy>(s->endpoints_, c.proxy);
 
   QueryBackendOptions bo;

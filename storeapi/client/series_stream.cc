@@ -41,6 +41,7 @@ std::unique_ptr<SeriesStream> SeriesStream::Open(std::shared_ptr<StoreClient> cl
   }
   stream->read_in_flight_ = true;
   stream->last_activity_ = Clock::now();
+  stream->started_ = stream->last_activity_;
   stream->client_->store().async()->Series(&stream->context_, &stream->request_, stream.get());
   // The hold keeps gRPC from finishing the call (and freeing its reader) while reading is
   // paused and we may still start a read; it is released once no read will be started.
@@ -241,6 +242,10 @@ void SeriesStream::OnReadDone(bool ok) {
 }
 
 void SeriesStream::OnDone(const grpc::Status& status) {
+  if (options_.observer != nullptr) {
+    const std::chrono::duration<double> took = Clock::now() - started_;
+    options_.observer->Observe(options_.store_name, "Series", took.count(), status);
+  }
   std::lock_guard<std::mutex> lock(mu_);
   grpc_status_ = status;
   done_ = true;

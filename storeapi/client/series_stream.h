@@ -79,6 +79,8 @@ struct SeriesStreamOptions {
   // Keep only XOR chunks (the engine decodes nothing else yet); others are dropped with a
   // warning.
   bool xor_only = true;
+  // Told the call's duration and final status; may be null.
+  std::shared_ptr<StoreRequestObserver> observer;
 };
 
 // An open Series call. Not thread-safe: one consumer calls Next().
@@ -154,6 +156,7 @@ class SeriesStream : private grpc::ClientReadReactor<thanos::SeriesResponse> {
   grpc::Status grpc_status_;
   absl::Status local_error_;  // protocol violation found while converting
   std::chrono::steady_clock::time_point last_activity_;
+  std::chrono::steady_clock::time_point started_;
   int64_t bytes_received_ = 0;
   int64_t frames_received_ = 0;
 };

@@ -22,6 +22,18 @@
 
 namespace paodin::storeapi {
 
+// Told the outcome of every call the query makes to a store, for per-store metrics. Called on
+// gRPC threads, concurrently: implementations must be thread-safe and quick.
+class StoreRequestObserver {
+ public:
+  virtual ~StoreRequestObserver() = default;
+
+  // `method` is "Series", "LabelNames" or "LabelValues"; `seconds` runs from the start of the
+  // call to its final status (CANCELLED when the query stopped reading early).
+  virtual void Observe(std::string_view store, std::string_view method, double seconds,
+                       const grpc::Status& status) = 0;
+};
+
 // gRPC metadata key that carries the tenant of a request, as Thanos sends it.
 inline constexpr std::string_view kTenantMetadataKey = "thanos-tenant";
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -16,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "engine/model/labels.h"
 #include "engine/model/matcher.h"
+#include "storeapi/client/store_client.h"
 
 namespace paodin::storeapi {
 
@@ -66,6 +68,8 @@ struct ProxyOptions {
   size_t max_buffered_bytes_per_store = 4 << 20;
   // SeriesRequest.response_batch_size sent to stores (Thanos sends 64).
   int64_t response_batch_size = 64;
+  // Told the duration and outcome of every call to a store (per-store metrics); may be null.
+  std::shared_ptr<StoreRequestObserver> observer;
 };
 
 // Per-request options; unset fields take the process-wide defaults.

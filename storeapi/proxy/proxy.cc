@@ -300,8 +300,9 @@ struct UnaryCall {
 template <typename Req, typename Resp, typename Start, typename Values>
 absl::StatusOr<LabelResult> FanOutLabels(std::span<const StoreRef> stores, const Req& request,
                                          const Resolved& resolved, Clock::time_point deadline,
-                                         int64_t limit, std::string_view what, Start start,
-                                         Values values) {
+                                         int64_t limit, std::string_view what,
+                                         StoreRequestObserver* observer, std::string_view method,
+                                         Start start, Values values) {
   std::vector<std::unique_ptr<UnaryCall<Req, Resp>>> calls;
   std::mutex mu;
   std::condition_variable cv;
@@ -316,7 +317,12 @@ absl::StatusOr<LabelResult> FanOutLabels(std::span<const StoreRef> stores, const
       call->context.AddMetadata(std::string(kTenantMetadataKey), resolved.tenant);
     }
     UnaryCall<Req, Resp>* c = call.get();
-    start(*s.client, c, [c, &mu, &cv, &pending](grpc::Status status) {
+    const Clock::time_point started = Clock::now();
+    start(*s.client, c, [c, &mu, &cv, &pending, observer, method, started](grpc::Status status) {
+      if (observer != nullptr) {
+        const std::chrono::duration<double> took = Clock::now() - started;
+        observer->Observe(c->store, method, took.count(), status);
+      }
       std::lock_guard<std::mutex> lock(mu);
       c->status = std::move(status);
       if (--pending == 0)
@@ -434,6 +440,7 @@ class Proxy::RequestQueryable final : public engine::Queryable {
       so.response_timeout = options.response_timeout;
       so.deadline = deadline;
       so.tenant = resolved.tenant;
+      so.observer = options.observer;
       const bool remote_strip = s.info->supports_without_replica_labels;
       if (resolved.dedup && !remote_strip)
         so.strip_labels = resolved.replica_labels;
@@ -522,6 +529,7 @@ absl::StatusOr<LabelResult> Proxy::LabelNamesWithWarnings(
   using Call = UnaryCall<thanos::LabelNamesRequest, thanos::LabelNamesResponse>;
   return FanOutLabels<thanos::LabelNamesRequest, thanos::LabelNamesResponse>(
       stores, req, resolved, SelectDeadline(options_, ctx), limit, "label names",
+      options_.observer.get(), "LabelNames",
       [](StoreClient& client, Call* c, std::function<void(grpc::Status)> done) {
         client.store().async()->LabelNames(&c->context, &c->request, &c->response, std::move(done));
       },
@@ -552,6 +560,7 @@ absl::StatusOr<LabelResult> Proxy::LabelValuesWithWarnings(
   using Call = UnaryCall<thanos::LabelValuesRequest, thanos::LabelValuesResponse>;
   return FanOutLabels<thanos::LabelValuesRequest, thanos::LabelValuesResponse>(
       stores, req, resolved, SelectDeadline(options_, ctx), limit, "label values",
+      options_.observer.get(), "LabelValues",
       [](StoreClient& client, Call* c, std::function<void(grpc::Status)> done) {
         client.store().async()->LabelValues(&c->context, &c->request, &c->response,
                                             std::move(done));

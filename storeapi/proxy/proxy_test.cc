@@ -1,5 +1,10 @@
 #include "storeapi/proxy/proxy.h"
 
+#include <algorithm>
+#include <mutex>
+#include <string>
+#include <vector>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -353,6 +358,61 @@ TEST_F(ProxyTest, LabelCallsMergeSortedUniqueAndWarn) {
   auto plain = proxy->LabelValues("cluster", 0, 1000000, {}, engine::QueryContext{});
   ASSERT_TRUE(plain.ok());
   EXPECT_THAT(*plain, ElementsAre("a", "b"));
+}
+
+// Records every Observe call.
+class RecordingObserver final : public StoreRequestObserver {
+ public:
+  struct Call {
+    std::string store;
+    std::string method;
+    grpc::StatusCode code;
+  };
+
+  void Observe(std::string_view store, std::string_view method, double seconds,
+               const grpc::Status& status) override {
+    EXPECT_GE(seconds, 0);
+    std::lock_guard<std::mutex> lock(mu_);
+    calls_.push_back({std::string(store), std::string(method), status.error_code()});
+  }
+
+  std::vector<std::string> Calls(std::string_view method) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::string> out;
+    for (const Call& c : calls_) {
+      if (c.method == method)
+        out.push_back(c.store + " " + std::to_string(static_cast<int>(c.code)));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<Call> calls_;
+};
+
+TEST_F(ProxyTest, ObserverSeesEveryStoreCallWithItsOutcome) {
+  FakeStore& a = AddStore(ClusterStore("a", "", {"api"}));
+  FakeStoreConfig bad = ClusterStore("b", "", {"db"});
+  bad.fail_after_frames = 0;
+  FakeStore& b = AddStore(bad);
+  auto observer = std::make_shared<RecordingObserver>();
+  ProxyOptions options;
+  options.observer = observer;
+  auto proxy = MakeProxy(options);
+  Result r = Collect(*proxy, kUp);  // the set and its streams are gone afterwards
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  const std::string ok = std::to_string(static_cast<int>(grpc::StatusCode::OK));
+  const std::string unavailable = std::to_string(static_cast<int>(grpc::StatusCode::UNAVAILABLE));
+  std::vector<std::string> want = {a.address() + " " + ok, b.address() + " " + unavailable};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(observer->Calls("Series"), want);
+  ASSERT_TRUE(proxy->LabelNamesWithWarnings({}, 0, 1000000, {}, 0, engine::QueryContext{}).ok());
+  EXPECT_EQ(observer->Calls("LabelNames"), want);
+  ASSERT_TRUE(
+      proxy->LabelValuesWithWarnings({}, "job", 0, 1000000, kUp, 0, engine::QueryContext{}).ok());
+  EXPECT_EQ(observer->Calls("LabelValues"), want);
 }
 
 }  // namespace
