@@ -64,6 +64,11 @@ class StoreBackend {
   // Values of one label over the matching series in [start, end], sorted.
   virtual absl::StatusOr<thanos::LabelValuesResponse> LabelValues(
       const thanos::LabelValuesRequest& request, const CallContext& ctx) = 0;
+
+  // True when Info, LabelNames and LabelValues only compute in memory and never wait (no I/O,
+  // no lock held by a slow writer): the server then answers them on gRPC's own thread and
+  // saves two thread hand-offs per call. Backends that call out (the sidecar) keep false.
+  virtual bool AnswersUnaryInline() const { return false; }
 };
 
 }  // namespace paodin::storeapi

@@ -40,6 +40,9 @@ class MemStoreBackend final : public StoreBackend {
   absl::StatusOr<thanos::LabelValuesResponse> LabelValues(const thanos::LabelValuesRequest& request,
                                                           const CallContext& ctx) override;
 
+  // The memstore answers from memory under short locks.
+  bool AnswersUnaryInline() const override { return true; }
+
  private:
   std::shared_ptr<MemStore> store_;
   engine::Labels external_;

@@ -243,6 +243,16 @@ struct StoreServer::Impl final : public thanos::Store::CallbackService,
     }
   }
 
+  // Runs a unary call's work: inline when the backend never waits, else on the worker pool.
+  template <typename Fn>
+  void Dispatch(Fn fn) {
+    if (backend->AnswersUnaryInline()) {
+      fn();
+    } else {
+      pool->Submit(std::move(fn));
+    }
+  }
+
   grpc::ServerUnaryReactor* Info(grpc::CallbackServerContext* ctx,
                                  const thanos::info::InfoRequest* /*request*/,
                                  thanos::info::InfoResponse* response) override {
@@ -252,7 +262,7 @@ struct StoreServer::Impl final : public thanos::Store::CallbackService,
       reactor->Finish(ShuttingDown());
       return reactor;
     }
-    pool->Submit([this, reactor, response] {
+    Dispatch([this, reactor, response] {
       absl::StatusOr<thanos::info::InfoResponse> info = backend->Info();
       CountFailure(info.status());
       if (info.ok()) {
@@ -273,7 +283,7 @@ struct StoreServer::Impl final : public thanos::Store::CallbackService,
       reactor->Finish(ShuttingDown());
       return reactor;
     }
-    pool->Submit([this, reactor, request, response, call = MakeCallContext(ctx, nullptr)] {
+    Dispatch([this, reactor, request, response, call = MakeCallContext(ctx, nullptr)] {
       absl::StatusOr<thanos::LabelNamesResponse> r = backend->LabelNames(*request, call);
       CountFailure(r.status());
       log::Debug(options.component, "label names call",
@@ -298,7 +308,7 @@ struct StoreServer::Impl final : public thanos::Store::CallbackService,
       reactor->Finish(ShuttingDown());
       return reactor;
     }
-    pool->Submit([this, reactor, request, response, call = MakeCallContext(ctx, nullptr)] {
+    Dispatch([this, reactor, request, response, call = MakeCallContext(ctx, nullptr)] {
       absl::StatusOr<thanos::LabelValuesResponse> r = backend->LabelValues(*request, call);
       CountFailure(r.status());
       log::Debug(options.component, "label values call",
