@@ -46,13 +46,29 @@ std::unique_ptr<SeriesStream> SeriesStream::Open(std::shared_ptr<StoreClient> cl
   // The hold keeps gRPC from finishing the call (and freeing its reader) while reading is
   // paused and we may still start a read; it is released once no read will be started.
   stream->AddHold();
-  stream->StartRead(&stream->response_);
+  stream->StartRead(stream->response_);
   stream->StartCall();
   return stream;
 }
 
+namespace {
+constexpr size_t kArenaBlockBytes = 64 << 10;
+}  // namespace
+
 SeriesStream::SeriesStream(std::shared_ptr<StoreClient> client, SeriesStreamOptions options)
-    : client_(std::move(client)), options_(std::move(options)) {}
+    : client_(std::move(client)), options_(std::move(options)) {
+  arena_block_ = std::make_unique<char[]>(kArenaBlockBytes);
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.initial_block = arena_block_.get();
+  arena_options.initial_block_size = kArenaBlockBytes;
+  arena_ = std::make_unique<google::protobuf::Arena>(arena_options);
+  response_ = google::protobuf::Arena::CreateMessage<thanos::SeriesResponse>(arena_.get());
+}
+
+void SeriesStream::ResetResponse() {
+  arena_->Reset();
+  response_ = google::protobuf::Arena::CreateMessage<thanos::SeriesResponse>(arena_.get());
+}
 
 SeriesStream::~SeriesStream() {
   std::unique_lock<std::mutex> lock(mu_);
@@ -68,7 +84,7 @@ SeriesStream::~SeriesStream() {
       read_in_flight_ = true;
     lock.unlock();
     if (start)
-      StartRead(&response_);
+      StartRead(response_);
     lock.lock();
     cv_.wait(lock, [this] { return done_; });
   }
@@ -76,8 +92,8 @@ SeriesStream::~SeriesStream() {
 
 absl::Status SeriesStream::AddSeries(thanos::Series* wire, std::vector<StoreSeries>* ready) {
   // Labels: usually already sorted by name; copy them straight into one buffer.
-  std::vector<engine::Label> labels;
-  labels.reserve(wire->labels_size());
+  std::vector<engine::Label>& labels = label_scratch_;
+  labels.clear();
   bool sorted = true;
   for (const thanos::Label& l : wire->labels()) {
     if (l.value().empty())
@@ -140,17 +156,17 @@ absl::Status SeriesStream::AddSeries(thanos::Series* wire, std::vector<StoreSeri
 
 absl::Status SeriesStream::ConvertResponse(std::vector<StoreSeries>* ready,
                                            std::vector<std::string>* warns) {
-  switch (response_.result_case()) {
+  switch (response_->result_case()) {
     case thanos::SeriesResponse::kSeries:
-      return AddSeries(response_.mutable_series(), ready);
+      return AddSeries(response_->mutable_series(), ready);
     case thanos::SeriesResponse::kBatch:
-      for (thanos::Series& s : *response_.mutable_batch()->mutable_series()) {
+      for (thanos::Series& s : *response_->mutable_batch()->mutable_series()) {
         if (absl::Status st = AddSeries(&s, ready); !st.ok())
           return st;
       }
       return absl::OkStatus();
     case thanos::SeriesResponse::kWarning:
-      warns->push_back(response_.warning());
+      warns->push_back(response_->warning());
       return absl::OkStatus();
     case thanos::SeriesResponse::kHints:
     case thanos::SeriesResponse::RESULT_NOT_SET:
@@ -191,15 +207,15 @@ void SeriesStream::OnReadDone(bool ok) {
   }
   if (closing) {
     // Being destroyed: drain until the cancelled call's reads fail.
-    response_.Clear();
-    StartRead(&response_);
+    ResetResponse();
+    StartRead(response_);
     return;
   }
-  const int64_t frame_bytes = static_cast<int64_t>(response_.ByteSizeLong());
+  const int64_t frame_bytes = static_cast<int64_t>(response_->ByteSizeLong());
   std::vector<StoreSeries> ready;
   std::vector<std::string> warns;
   absl::Status status = ConvertResponse(&ready, &warns);
-  response_.Clear();
+  ResetResponse();
   bool issue_read = false;
   bool cancel = false;
   bool release = false;
@@ -238,7 +254,7 @@ void SeriesStream::OnReadDone(bool ok) {
   if (release)
     RemoveHold();
   if (issue_read)
-    StartRead(&response_);
+    StartRead(response_);
 }
 
 void SeriesStream::OnDone(const grpc::Status& status) {
@@ -277,7 +293,7 @@ absl::StatusOr<bool> SeriesStream::Next(StoreSeries* out, const engine::QueryCon
       }
       lock.unlock();
       if (resume)
-        StartRead(&response_);
+        StartRead(response_);
       return true;
     }
     if (done_)

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include <google/protobuf/arena.h>
 #include <grpcpp/grpcpp.h>
 
 #include "proto/thanos/store.grpc.pb.h"
@@ -126,6 +127,8 @@ class SeriesStream : private grpc::ClientReadReactor<thanos::SeriesResponse> {
   // protocol violation.
   absl::Status ConvertResponse(std::vector<StoreSeries>* ready, std::vector<std::string>* warns);
   absl::Status AddSeries(thanos::Series* wire, std::vector<StoreSeries>* ready);
+  // Drops the last frame: resets the arena and makes a fresh response_ in it.
+  void ResetResponse();
   // Called with mu_ held when the call has finished: the store's error, if any.
   absl::Status FinalErrorLocked() const;
 
@@ -133,12 +136,17 @@ class SeriesStream : private grpc::ClientReadReactor<thanos::SeriesResponse> {
   SeriesStreamOptions options_;
   grpc::ClientContext context_;
   thanos::SeriesRequest request_;
-  thanos::SeriesResponse response_;  // owned by the reader side (gRPC threads)
+  // Each frame is parsed into an arena that is reset once the frame is converted, so a batch's
+  // messages and short strings cost no malloc; the first block is reused for every frame.
+  std::unique_ptr<char[]> arena_block_;
+  std::unique_ptr<google::protobuf::Arena> arena_;
+  thanos::SeriesResponse* response_ = nullptr;  // on arena_; owned by the reader side
   // Reader-side state.
   StoreSeries pending_;  // last series, waiting for a possible continuation frame
   bool has_pending_ = false;
   std::unique_ptr<engine::Labels> last_labels_;  // for the order check
   int64_t dropped_chunks_ = 0;
+  std::vector<engine::Label> label_scratch_;  // AddSeries' label list, reused
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
