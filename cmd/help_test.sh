@@ -21,6 +21,11 @@ for flag in --http-address --grpc-address --store --endpoint --store.sd-files --
     --grpc-server-tls-client-ca; do
   "$bin" query --help | grep -q -- "$flag" || fail "query help lacks $flag"
 done
+for sub in store sidecar; do
+  for flag in --grpc-address --grpc-server-tls-cert --grpc-server-tls-key --grpc-server-tls-client-ca; do
+    "$bin" "$sub" --help | grep -q -- "$flag" || fail "$sub help lacks $flag"
+  done
+done
 for flag in --http-address --grpc-address --series; do
   "$bin" demo --help | grep -q -- "$flag" || fail "demo help lacks $flag"
 done
@@ -29,5 +34,9 @@ msg=$("$bin" query --no-such-flag 2>&1 || true)
 echo "$msg" | grep -q -- '--no-such-flag' || fail "unknown flag message does not name the flag: $msg"
 msg=$("$bin" query --query.timeout=soon 2>&1 || true)
 echo "$msg" | grep -q -- 'invalid --query.timeout' || fail "bad duration message: $msg"
+msg=$("$bin" query --grpc-client-tls-secure --grpc-client-tls-cert=/nonexistent/c.pem 2>&1 || true)
+echo "$msg" | grep -q -- '--grpc-client-tls-key' || fail "client cert without key message: $msg"
+msg=$("$bin" query --grpc-server-tls-cert=/nonexistent/s.pem --grpc-server-tls-key=/nonexistent/s.key 2>&1 || true)
+echo "$msg" | grep -q -- '/nonexistent/s.pem' || fail "unreadable server cert message: $msg"
 "$bin" version | grep -q '^paodin, version ' || fail "version output"
 echo "cmd help: all checks passed"

@@ -34,6 +34,10 @@ int RunQuery(const QueryFlags& f) {
     std::fprintf(stderr, "paodin query: %s\n", std::string(config.status().message()).c_str());
     return 2;
   }
+  if (std::vector<std::string> ignored = IgnoredClientTlsFlags(f); !ignored.empty()) {
+    log::Warn(kComponent, "client TLS flags have no effect without --grpc-client-tls-secure",
+              {{"flags", absl::StrJoin(ignored, ",")}});
+  }
   // Block the stop signals before any thread starts, so that only sigwait below sees them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -53,6 +57,8 @@ int RunQuery(const QueryFlags& f) {
   log::Info(kComponent, "started",
             {{"http_port", std::to_string((*service)->http_port())},
              {"grpc_address", (*service)->grpc_address()},
+             {"grpc_server_tls", f.grpc_server_tls_cert.empty() ? "false" : "true"},
+             {"grpc_client_tls", f.grpc_client_tls_secure ? "true" : "false"},
              {"endpoints", endpoint_list},
              {"replica_labels", replica_list}});
   int sig = 0;

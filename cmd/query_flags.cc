@@ -9,8 +9,10 @@
 #include "absl/strings/str_join.h"
 #include "engine/model/time.h"
 #include "engine/util/strings.h"
+#include "storeapi/client/store_client.h"
 #include "storeapi/proxy/options.h"
 #include "storeapi/server/convert.h"
+#include "storeapi/server/server.h"
 
 namespace paodin::cmd {
 namespace {
@@ -53,18 +55,37 @@ std::string PathOf(std::string_view url) {
 
 }  // namespace
 
+storeapi::ClientTlsOptions ClientTlsFromFlags(const QueryFlags& f) {
+  storeapi::ClientTlsOptions tls;
+  tls.secure = f.grpc_client_tls_secure;
+  tls.skip_verify = f.grpc_client_tls_skip_verify;
+  tls.cert_file = f.grpc_client_tls_cert;
+  tls.key_file = f.grpc_client_tls_key;
+  tls.ca_file = f.grpc_client_tls_ca;
+  tls.server_name = f.grpc_client_server_name;
+  return tls;
+}
+
+std::vector<std::string> IgnoredClientTlsFlags(const QueryFlags& f) {
+  std::vector<std::string> out;
+  if (f.grpc_client_tls_secure) {
+    return out;
+  }
+  for (const auto& [flag, set] :
+       {std::pair<const char*, bool>{"--grpc-client-tls-skip-verify",
+                                     f.grpc_client_tls_skip_verify},
+        {"--grpc-client-tls-cert", !f.grpc_client_tls_cert.empty()},
+        {"--grpc-client-tls-key", !f.grpc_client_tls_key.empty()},
+        {"--grpc-client-tls-ca", !f.grpc_client_tls_ca.empty()},
+        {"--grpc-client-server-name", !f.grpc_client_server_name.empty()}}) {
+    if (set) {
+      out.emplace_back(flag);
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<QueryConfig> ResolveQueryFlags(const QueryFlags& f) {
-  if (f.grpc_client_tls_secure || f.grpc_client_tls_skip_verify ||
-      !f.grpc_client_tls_cert.empty() || !f.grpc_client_tls_key.empty() ||
-      !f.grpc_client_tls_ca.empty() || !f.grpc_client_server_name.empty()) {
-    return absl::UnimplementedError(
-        "gRPC client TLS (--grpc-client-tls-*, --grpc-client-server-name) is not supported "
-        "yet; connect to stores without TLS or through a TLS-terminating proxy");
-  }
-  if (!f.grpc_server_tls_cert.empty() || !f.grpc_server_tls_key.empty() ||
-      !f.grpc_server_tls_client_ca.empty()) {
-    return absl::UnimplementedError("gRPC server TLS (--grpc-server-tls-*) is not supported yet");
-  }
   QueryConfig c;
   c.http_address = f.http_address;
   c.grpc_address = f.grpc_address;
@@ -84,6 +105,23 @@ absl::StatusOr<QueryConfig> ResolveQueryFlags(const QueryFlags& f) {
   c.endpoints.endpoints = f.stores;
   c.endpoints.endpoints.insert(c.endpoints.endpoints.end(), f.endpoints.begin(), f.endpoints.end());
   c.endpoints.strict_endpoints = f.strict_endpoints;
+  c.endpoints.tls = ClientTlsFromFlags(f);
+  // The files are read here so a bad path fails at start; the endpoint set reads them again.
+  if (absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> creds =
+          storeapi::MakeChannelCredentials(c.endpoints.tls);
+      !creds.ok()) {
+    return absl::InvalidArgumentError(
+        fmt::format("invalid gRPC client TLS: {}", ToStd(creds.status().message())));
+  }
+  c.grpc_server_tls.cert_file = f.grpc_server_tls_cert;
+  c.grpc_server_tls.key_file = f.grpc_server_tls_key;
+  c.grpc_server_tls.client_ca_file = f.grpc_server_tls_client_ca;
+  if (absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
+          storeapi::MakeServerCredentials(c.grpc_server_tls);
+      !creds.ok()) {
+    return absl::InvalidArgumentError(
+        fmt::format("invalid gRPC server TLS: {}", ToStd(creds.status().message())));
+  }
   c.endpoints.sd_files = f.store_sd_files;
   absl::StatusOr<int64_t> unhealthy =
       Duration("store.unhealthy-timeout", f.store_unhealthy_timeout);

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "cmd/query_service.h"
+#include "storeapi/client/store_client.h"
 
 namespace paodin::cmd {
 
@@ -58,9 +59,16 @@ struct QueryFlags {
 };
 
 // Validates the flags and builds the configuration. Fails with InvalidArgument naming the flag
-// (`invalid --query.timeout: not a valid duration string: "x"`), and with Unimplemented for the
-// TLS flags (TLS is not supported yet).
+// (`invalid --query.timeout: not a valid duration string: "x"`). The TLS files are read now, so
+// a missing file or a certificate without its key fails here, naming the flag or file.
 absl::StatusOr<QueryConfig> ResolveQueryFlags(const QueryFlags& flags);
+
+// The client TLS of the StoreAPI channels from --grpc-client-tls-* and --grpc-client-server-name.
+storeapi::ClientTlsOptions ClientTlsFromFlags(const QueryFlags& flags);
+
+// The client TLS flags that are set but have no effect because --grpc-client-tls-secure is not
+// (as in Thanos, they are then ignored), for a warning at start.
+std::vector<std::string> IgnoredClientTlsFlags(const QueryFlags& flags);
 
 // Flag name (without "--") to value, sorted by name, for /api/v1/status/flags.
 std::vector<std::pair<std::string, std::string>> QueryFlagValues(const QueryFlags& flags);

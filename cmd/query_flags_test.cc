@@ -1,5 +1,12 @@
 #include "cmd/query_flags.h"
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -99,17 +106,134 @@ TEST(QueryFlagsTest, BadValuesNameTheFlag) {
   }
 }
 
-TEST(QueryFlagsTest, TlsIsRejectedClearly) {
-  QueryFlags client;
-  client.grpc_client_tls_secure = true;
-  absl::StatusOr<QueryConfig> r = ResolveQueryFlags(client);
-  EXPECT_THAT(r, StatusIs(absl::StatusCode::kUnimplemented));
-  EXPECT_THAT(std::string(r.status().message()), HasSubstr("--grpc-client-tls"));
-  QueryFlags server;
-  server.grpc_server_tls_cert = "cert.pem";
-  r = ResolveQueryFlags(server);
-  EXPECT_THAT(r, StatusIs(absl::StatusCode::kUnimplemented));
-  EXPECT_THAT(std::string(r.status().message()), HasSubstr("--grpc-server-tls"));
+// Files with PEM markers in a temporary directory: ResolveQueryFlags reads the TLS files but
+// leaves their parsing to gRPC (the loopback tests in tls_test.cc use real certificates).
+class QueryTlsFlagsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/paodin_query_flags_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    cert_ = dir_ + "/cert.pem";
+    key_ = dir_ + "/key.pem";
+    std::ofstream(cert_) << "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    std::ofstream(key_) << "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+  }
+
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string dir_;
+  std::string cert_;
+  std::string key_;
+};
+
+TEST_F(QueryTlsFlagsTest, ClientTlsFlagsReachTheEndpointSet) {
+  QueryFlags f;
+  f.grpc_client_tls_secure = true;
+  f.grpc_client_tls_skip_verify = true;
+  f.grpc_client_tls_cert = cert_;
+  f.grpc_client_tls_key = key_;
+  f.grpc_client_tls_ca = cert_;
+  f.grpc_client_server_name = "store.example";
+  absl::StatusOr<QueryConfig> c = ResolveQueryFlags(f);
+  ASSERT_THAT(c, IsOk());
+  const storeapi::ClientTlsOptions& tls = c->endpoints.tls;
+  EXPECT_TRUE(tls.secure);
+  EXPECT_TRUE(tls.skip_verify);
+  EXPECT_EQ(tls.cert_file, cert_);
+  EXPECT_EQ(tls.key_file, key_);
+  EXPECT_EQ(tls.ca_file, cert_);
+  EXPECT_EQ(tls.server_name, "store.example");
+  EXPECT_FALSE(c->grpc_server_tls.enabled());
+  EXPECT_THAT(IgnoredClientTlsFlags(f), ::testing::IsEmpty());
+}
+
+TEST_F(QueryTlsFlagsTest, ServerTlsFlagsReachTheGrpcServer) {
+  QueryFlags f;
+  f.grpc_server_tls_cert = cert_;
+  f.grpc_server_tls_key = key_;
+  f.grpc_server_tls_client_ca = cert_;
+  absl::StatusOr<QueryConfig> c = ResolveQueryFlags(f);
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->grpc_server_tls.cert_file, cert_);
+  EXPECT_EQ(c->grpc_server_tls.key_file, key_);
+  EXPECT_EQ(c->grpc_server_tls.client_ca_file, cert_);
+  EXPECT_FALSE(c->endpoints.tls.secure);
+}
+
+TEST_F(QueryTlsFlagsTest, WithoutSecureTheClientFlagsAreIgnoredAsInThanos) {
+  QueryFlags f;
+  f.grpc_client_tls_cert = "/nonexistent/cert.pem";  // not read: no --grpc-client-tls-secure
+  f.grpc_client_tls_ca = "/nonexistent/ca.pem";
+  f.grpc_client_server_name = "store.example";
+  absl::StatusOr<QueryConfig> c = ResolveQueryFlags(f);
+  ASSERT_THAT(c, IsOk());
+  EXPECT_FALSE(c->endpoints.tls.secure);
+  EXPECT_THAT(
+      IgnoredClientTlsFlags(f),
+      ElementsAre("--grpc-client-tls-cert", "--grpc-client-tls-ca", "--grpc-client-server-name"));
+}
+
+TEST_F(QueryTlsFlagsTest, BadTlsFlagsFailAtStartNamingTheFlagOrFile) {
+  struct Case {
+    const char* name;
+    std::function<void(QueryFlags&)> set;
+    std::string message;
+  };
+
+  const std::vector<Case> cases = {
+      {"client cert without key",
+       [&](QueryFlags& f) {
+         f.grpc_client_tls_secure = true;
+         f.grpc_client_tls_cert = cert_;
+       },
+       "--grpc-client-tls-key"},
+      {"client key without cert",
+       [&](QueryFlags& f) {
+         f.grpc_client_tls_secure = true;
+         f.grpc_client_tls_key = key_;
+       },
+       "--grpc-client-tls-cert"},
+      {"unreadable client CA",
+       [&](QueryFlags& f) {
+         f.grpc_client_tls_secure = true;
+         f.grpc_client_tls_ca = dir_ + "/missing-ca.pem";
+       },
+       dir_ + "/missing-ca.pem"},
+      {"unreadable client cert",
+       [&](QueryFlags& f) {
+         f.grpc_client_tls_secure = true;
+         f.grpc_client_tls_cert = dir_ + "/missing-cert.pem";
+         f.grpc_client_tls_key = key_;
+       },
+       dir_ + "/missing-cert.pem"},
+      {"server cert without key", [&](QueryFlags& f) { f.grpc_server_tls_cert = cert_; },
+       "--grpc-server-tls-key"},
+      {"server key without cert", [&](QueryFlags& f) { f.grpc_server_tls_key = key_; },
+       "--grpc-server-tls-cert"},
+      {"client CA without server cert", [&](QueryFlags& f) { f.grpc_server_tls_client_ca = cert_; },
+       "--grpc-server-tls-client-ca needs"},
+      {"unreadable server key",
+       [&](QueryFlags& f) {
+         f.grpc_server_tls_cert = cert_;
+         f.grpc_server_tls_key = dir_ + "/missing-key.pem";
+       },
+       "--grpc-server-tls-key file " + dir_ + "/missing-key.pem"},
+      {"server key that is no key",
+       [&](QueryFlags& f) {
+         f.grpc_server_tls_cert = cert_;
+         f.grpc_server_tls_key = cert_;
+       },
+       "no PEM PRIVATE KEY block"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    QueryFlags f;
+    c.set(f);
+    absl::StatusOr<QueryConfig> r = ResolveQueryFlags(f);
+    EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr(c.message));
+  }
 }
 
 TEST(QueryFlagsTest, FlagValuesAreSortedAndComplete) {

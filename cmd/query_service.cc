@@ -78,7 +78,12 @@ absl::StatusOr<std::unique_ptr<QueryService>> QueryService::Start(QueryConfig co
   s->config_ = std::move(config);
   QueryConfig& c = s->config_;
   s->registry_ = std::make_shared<prometheus::Registry>();
-  s->endpoints_ = std::make_shared<storeapi::EndpointSet>(c.endpoints);
+  absl::StatusOr<std::unique_ptr<storeapi::EndpointSet>> endpoints =
+      storeapi::EndpointSet::Create(c.endpoints);
+  if (!endpoints.ok()) {
+    return endpoints.status();
+  }
+  s->endpoints_ = *std::move(endpoints);
   c.proxy.observer = std::make_shared<StoreRequestMetrics>(*s->registry_);
   s->proxy_ = std::make_unique<storeapi::Proxy>(s->endpoints_, c.proxy);
 
@@ -109,6 +114,7 @@ absl::StatusOr<std::unique_ptr<QueryService>> QueryService::Start(QueryConfig co
     so.registry = s->registry_;
     so.metric_prefix = "paodin_query_grpc";
     so.component = "query";
+    so.tls = c.grpc_server_tls;
     absl::StatusOr<std::unique_ptr<storeapi::StoreServer>> grpc =
         storeapi::StoreServer::Start(grpc_backend, so);
     if (!grpc.ok()) {

@@ -19,9 +19,9 @@
 #include "http/server.h"
 #include "storeapi/client/endpoint_set.h"
 #include "storeapi/proxy/proxy.h"
+#include "storeapi/server/server.h"
 
 namespace paodin::storeapi {
-class StoreServer;
 class ProxyStoreBackend;
 }  // namespace paodin::storeapi
 
@@ -35,6 +35,8 @@ struct QueryConfig {
   std::string http_address = "0.0.0.0:10902";
   // --grpc-address; empty serves no StoreAPI.
   std::string grpc_address = "0.0.0.0:10901";
+  // --grpc-server-tls-cert, --grpc-server-tls-key, --grpc-server-tls-client-ca.
+  storeapi::ServerTlsOptions grpc_server_tls;
   storeapi::EndpointSetOptions endpoints;
   storeapi::ProxyOptions proxy;
   engine::EngineOptions engine;
@@ -54,7 +56,8 @@ struct QueryConfig {
 class QueryService {
  public:
   // Starts the endpoint refresh, the gRPC and the HTTP servers. Fails (with nothing left
-  // running) when an address cannot be bound.
+  // running) when an address cannot be bound, or with InvalidArgument when the client or server
+  // TLS options are unusable.
   static absl::StatusOr<std::unique_ptr<QueryService>> Start(QueryConfig config);
 
   ~QueryService();

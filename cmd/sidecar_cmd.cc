@@ -12,6 +12,7 @@
 #include <prometheus/registry.h>
 
 #include "cmd/commands.h"
+#include "cmd/grpc_server_flags.h"
 #include "engine/model/time.h"
 #include "engine/util/log.h"
 #include "engine/util/strings.h"
@@ -29,15 +30,12 @@ constexpr const char* kComponent = "sidecar";
 
 struct SidecarFlags {
   std::string prometheus_url = "http://localhost:9090";
-  std::string grpc_address = "0.0.0.0:10901";
+  GrpcServerFlags grpc;
   std::string http_address = "0.0.0.0:10902";
   std::string min_time;
   std::string get_config_interval = "30s";
   std::string get_config_timeout = "5s";
   std::string prometheus_timeout = "2m";
-  std::string grpc_server_tls_cert;
-  std::string grpc_server_tls_key;
-  std::string grpc_server_tls_client_ca;
   std::string log_level = "info";
   std::string log_format = "logfmt";
 };
@@ -97,12 +95,8 @@ int RunSidecar(const SidecarFlags& f) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  if (!f.grpc_server_tls_cert.empty() || !f.grpc_server_tls_key.empty() ||
-      !f.grpc_server_tls_client_ca.empty()) {
-    log::Error(kComponent,
-               "gRPC server TLS is not supported yet: the StoreAPI server only listens in "
-               "plaintext; leave --grpc-server-tls-cert/-key/-client-ca empty");
-    return 1;
+  if (absl::Status st = CheckGrpcServerFlags(f.grpc); !st.ok()) {
+    return Fail("bad gRPC server TLS flags", st);
   }
   absl::StatusOr<storeapi::MinTimeSpec> min_time = storeapi::ParseMinTime(f.min_time);
   if (!min_time.ok()) {
@@ -144,7 +138,7 @@ int RunSidecar(const SidecarFlags& f) {
 
   auto registry = std::make_shared<prometheus::Registry>();
   storeapi::StoreServerOptions server_options;
-  server_options.address = f.grpc_address;
+  ApplyGrpcServerFlags(f.grpc, &server_options);
   server_options.registry = registry;
   server_options.metric_prefix = "paodin_sidecar";
   server_options.component = kComponent;
@@ -182,6 +176,7 @@ int RunSidecar(const SidecarFlags& f) {
   log::Info(kComponent, "serving StoreAPI",
             {{"grpc_address", (*server)->address()},
              {"http_address", http_address},
+             {"tls", server_options.tls.enabled() ? "true" : "false"},
              {"prometheus", f.prometheus_url},
              {"ready", backend->ready() ? "true" : "false"},
              {"external_labels", backend->external_labels().ToString()}});
@@ -215,20 +210,13 @@ void AddSidecarCommand(CLI::App& app, RunFn& run) {
                   "Longest wait for any one step (connect, send, each read) of a request to "
                   "Prometheus")
       ->capture_default_str();
-  sub->add_option("--grpc-address", f.grpc_address,
-                  "Listen ip:port address for the gRPC StoreAPI and Info endpoints")
-      ->capture_default_str();
+  AddGrpcServerFlags(*sub, f.grpc,
+                     "Listen ip:port address for the gRPC StoreAPI and Info endpoints");
   sub->add_option("--http-address", f.http_address, "Listen host:port for /metrics and health")
       ->capture_default_str();
   sub->add_option("--min-time", f.min_time,
                   "Start of time range limit to serve: RFC3339 or a duration relative to now "
                   "(e.g. -2h)");
-  sub->add_option("--grpc-server-tls-cert", f.grpc_server_tls_cert,
-                  "TLS Certificate for gRPC server, leave blank to disable TLS");
-  sub->add_option("--grpc-server-tls-key", f.grpc_server_tls_key,
-                  "TLS Key for the gRPC server, leave blank to disable TLS");
-  sub->add_option("--grpc-server-tls-client-ca", f.grpc_server_tls_client_ca,
-                  "TLS CA to verify clients against; no client verification when blank");
   sub->add_option("--log.level", f.log_level, "Log filtering level")
       ->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));

@@ -15,6 +15,7 @@
 #include <prometheus/registry.h>
 
 #include "cmd/commands.h"
+#include "cmd/grpc_server_flags.h"
 #include "engine/model/time.h"
 #include "engine/util/log.h"
 #include "engine/util/strings.h"
@@ -33,7 +34,7 @@ namespace {
 constexpr const char* kComponent = "store";
 
 struct StoreFlags {
-  std::string grpc_address = "0.0.0.0:10901";
+  GrpcServerFlags grpc;
   std::string http_address = "0.0.0.0:10902";
   std::vector<std::string> data_files;
   std::string synthetic;
@@ -67,6 +68,9 @@ int RunStore(const StoreFlags& f) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  if (absl::Status st = CheckGrpcServerFlags(f.grpc); !st.ok()) {
+    return Fail("bad gRPC server TLS flags", st);
+  }
   absl::StatusOr<engine::Labels> external = storeapi::ParseExternalLabels(f.labels);
   if (!external.ok()) {
     return Fail("bad --label", external.status());
@@ -127,7 +131,7 @@ int RunStore(const StoreFlags& f) {
 
   auto registry = std::make_shared<prometheus::Registry>();
   storeapi::StoreServerOptions options;
-  options.address = f.grpc_address;
+  ApplyGrpcServerFlags(f.grpc, &options);
   options.registry = registry;
   auto backend = std::make_shared<storeapi::MemStoreBackend>(store, *external);
   absl::StatusOr<std::unique_ptr<storeapi::StoreServer>> server =
@@ -159,6 +163,7 @@ int RunStore(const StoreFlags& f) {
   log::Info(kComponent, "serving StoreAPI",
             {{"grpc_address", grpc_address},
              {"http_address", http_address},
+             {"tls", options.tls.enabled() ? "true" : "false"},
              {"series", std::to_string(stats.num_series)},
              {"samples", std::to_string(stats.num_samples)},
              {"chunks", std::to_string(stats.num_chunks)},
@@ -183,10 +188,9 @@ void AddStoreCommand(CLI::App& app, RunFn& run) {
   StoreFlags& f = *flags;
   CLI::App* sub = app.add_subcommand(
       "store", "Embedded StoreAPI server over data from files or a synthetic generator");
-  sub->add_option("--grpc-address", f.grpc_address,
-                  "Listen ip:port address for the gRPC StoreAPI and Info endpoints (port 0 picks "
-                  "a free port; the log says which)")
-      ->capture_default_str();
+  AddGrpcServerFlags(*sub, f.grpc,
+                     "Listen ip:port address for the gRPC StoreAPI and Info endpoints (port 0 "
+                     "picks a free port; the log says which)");
   sub->add_option("--http-address", f.http_address,
                   "Listen host:port for /metrics, /-/healthy and /-/ready")
       ->capture_default_str();

@@ -5,9 +5,12 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <sstream>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -117,7 +120,30 @@ std::string MatchersText(const google::protobuf::RepeatedPtrField<thanos::LabelM
   return out;
 }
 
-// Why binding `address` fails, found by trying a plain socket (gRPC only logs it).
+// The contents of the PEM file `path` (the `flag` it came from names it in errors), which must
+// hold a block whose type ends in `kind` ("CERTIFICATE", "PRIVATE KEY").
+absl::StatusOr<std::string> ReadPemFile(const std::string& path, std::string_view flag,
+                                        std::string_view kind) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  if (in) {
+    out << in.rdbuf();
+  }
+  if (!in || (!in.good() && !in.eof())) {
+    return absl::InvalidArgumentError(
+        fmt::format("cannot read {} file {}: {}", flag, path, std::strerror(errno)));
+  }
+  std::string pem = out.str();
+  if (pem.find("-----BEGIN ") == std::string::npos ||
+      pem.find(fmt::format("{}-----", kind)) == std::string::npos) {
+    return absl::InvalidArgumentError(
+        fmt::format("{} file {} holds no PEM {} block", flag, path, kind));
+  }
+  return pem;
+}
+
+// Why binding `address` fails, found by trying a plain socket (gRPC only logs it); "" when a
+// plain socket binds.
 std::string DiagnoseBind(const std::string& address) {
   const size_t colon = address.rfind(':');
   if (colon == std::string::npos) {
@@ -137,7 +163,7 @@ std::string DiagnoseBind(const std::string& address) {
       rc != 0) {
     return fmt::format("cannot resolve: {}", gai_strerror(rc));
   }
-  std::string reason = "unknown error";
+  std::string reason;
   for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
     int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
     if (fd < 0) {
@@ -156,6 +182,46 @@ std::string DiagnoseBind(const std::string& address) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
+    const ServerTlsOptions& tls) {
+  if (tls.cert_file.empty() && tls.key_file.empty()) {
+    if (!tls.client_ca_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--grpc-server-tls-client-ca needs a server certificate and key "
+          "(--grpc-server-tls-cert, --grpc-server-tls-key)");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (tls.cert_file.empty() || tls.key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "both a server TLS certificate (--grpc-server-tls-cert) and its key "
+        "(--grpc-server-tls-key) are needed, or neither");
+  }
+  absl::StatusOr<std::string> cert =
+      ReadPemFile(tls.cert_file, "--grpc-server-tls-cert", "CERTIFICATE");
+  if (!cert.ok()) {
+    return cert.status();
+  }
+  absl::StatusOr<std::string> key =
+      ReadPemFile(tls.key_file, "--grpc-server-tls-key", "PRIVATE KEY");
+  if (!key.ok()) {
+    return key.status();
+  }
+  grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  ssl.pem_key_cert_pairs.push_back({*std::move(key), *std::move(cert)});
+  if (!tls.client_ca_file.empty()) {
+    absl::StatusOr<std::string> ca =
+        ReadPemFile(tls.client_ca_file, "--grpc-server-tls-client-ca", "CERTIFICATE");
+    if (!ca.ok()) {
+      return ca.status();
+    }
+    // As Thanos (tls.RequireAndVerifyClientCert): no call without a certificate the CAs sign.
+    ssl.pem_root_certs = *std::move(ca);
+    ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(ssl);
+}
 
 struct StoreServer::Impl final : public thanos::Store::CallbackService,
                                  public thanos::info::Info::CallbackService {
@@ -480,6 +546,11 @@ StoreServer::~StoreServer() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(
     std::shared_ptr<StoreBackend> backend, const StoreServerOptions& options) {
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(options.tls);
+  if (!credentials.ok()) {
+    return credentials.status();
+  }
   auto impl = std::make_unique<Impl>();
   impl->backend = std::move(backend);
   impl->options = options;
@@ -492,7 +563,7 @@ absl::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &impl->port);
+  builder.AddListeningPort(options.address, *credentials, &impl->port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   // Thanos clients ping every 10 s; gRPC's default would answer that with GOAWAY.
@@ -507,8 +578,15 @@ absl::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(
     if (impl->server != nullptr) {
       impl->server->Shutdown();
     }
-    return absl::UnavailableError(fmt::format("cannot listen for gRPC on {}: {}", options.address,
-                                              DiagnoseBind(options.address)));
+    std::string reason = DiagnoseBind(options.address);
+    if (reason.empty()) {
+      reason = options.tls.enabled()
+                   ? "gRPC rejected the TLS certificate or key (does the key belong to the "
+                     "certificate?)"
+                   : "unknown error";
+    }
+    return absl::UnavailableError(
+        fmt::format("cannot listen for gRPC on {}: {}", options.address, reason));
   }
   return std::unique_ptr<StoreServer>(new StoreServer(std::move(impl)));
 }

@@ -5,6 +5,8 @@
 //
 //   StoreServerOptions options;
 //   options.address = "127.0.0.1:0";
+//   options.tls.cert_file = "server.pem";  // optional: serve TLS
+//   options.tls.key_file = "server.key";
 //   PAODIN_ASSIGN_OR_RETURN(auto server, StoreServer::Start(backend, options));
 //   ... server->port() ...
 //   server->Shutdown();
@@ -19,11 +21,39 @@
 #include "absl/status/statusor.h"
 #include "storeapi/server/backend.h"
 
+namespace grpc {
+class ServerCredentials;
+}  // namespace grpc
+
 namespace prometheus {
 class Registry;
 }  // namespace prometheus
 
 namespace paodin::storeapi {
+
+// TLS of the StoreAPI server, with the semantics of Thanos' --grpc-server-tls-* flags.
+struct ServerTlsOptions {
+  // --grpc-server-tls-cert / --grpc-server-tls-key: PEM files of the server certificate (chain)
+  // and its private key. Both or neither; neither serves plaintext.
+  std::string cert_file;
+  std::string key_file;
+  // --grpc-server-tls-client-ca: PEM file of the CAs that sign client certificates. When set,
+  // every client must present a certificate that verifies against these CAs (mutual TLS).
+  // Needs cert_file and key_file.
+  std::string client_ca_file;
+
+  // True when any file is given, i.e. TLS is asked for (MakeServerCredentials checks the rest).
+  bool enabled() const {
+    return !cert_file.empty() || !key_file.empty() || !client_ca_file.empty();
+  }
+};
+
+// Builds the gRPC server credentials for `tls`: insecure ones when no file is given. Reads the
+// files now. Fails with InvalidArgument when only one of cert_file and key_file is given, when
+// client_ca_file comes without them, or naming a file that cannot be read or holds no PEM
+// block of the expected kind.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
+    const ServerTlsOptions& tls);
 
 // How to run a StoreServer.
 struct StoreServerOptions {
@@ -39,6 +69,8 @@ struct StoreServerOptions {
   std::string metric_prefix = "paodin_store";
   // Name used in log lines.
   std::string component = "store";
+  // TLS; plaintext unless files are given.
+  ServerTlsOptions tls;
 };
 
 // Request counters, also exported as Prometheus metrics when a registry is given.
@@ -56,8 +88,9 @@ struct StoreServerStats {
 // A running server. Destroying it shuts it down.
 class StoreServer {
  public:
-  // Binds and starts serving. Fails with Unavailable naming the address and the reason when it
-  // cannot listen (address in use, bad host).
+  // Binds and starts serving. Fails with InvalidArgument when options.tls is unusable (see
+  // MakeServerCredentials), and with Unavailable naming the address and the reason when it
+  // cannot listen (address in use, bad host, a certificate gRPC rejects).
   static absl::StatusOr<std::unique_ptr<StoreServer>> Start(std::shared_ptr<StoreBackend> backend,
                                                             const StoreServerOptions& options);
 
