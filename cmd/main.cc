@@ -1,12 +1,11 @@
 // paodin: one binary, with Thanos-compatible subcommands.
-#include <malloc.h>
-
 #include <cstdio>
 #include <cstdlib>
 
 #include <CLI/CLI.hpp>
 
 #include "cmd/commands.h"
+#include <malloc.h>
 
 int main(int argc, char** argv) {
   // glibc gives every thread that allocates its own arena (up to 8 per core), and memory freed
