@@ -13,7 +13,7 @@ PACKAGES=(
   libcli11-dev libyaml-cpp-dev prometheus-cpp-dev zlib1g-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # the reference oracle (Prometheus 2.42 and promtool) and test tools
-  prometheus curl python3 python3-yaml procps
+  prometheus curl python3 python3-yaml procps openssl
 )
 
 missing=()
