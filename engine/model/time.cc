@@ -326,7 +326,7 @@ bool ParseGoRfc3339(std::string_view s, GoTime* t) {
       ++digits;
     if (digits > 9)
       return false;  // Go 1.19: "fractional second out of range"
-    int64_t frac;
+    int64_t frac = 0;
     std::string_view f = s.substr(1, digits);
     ReadFixed(f, digits, &frac);
     for (size_t i = digits; i < 9; ++i)

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "engine/promql/functions.h"
 #include "engine/promql/go_format.h"
 
@@ -227,12 +229,12 @@ std::string NodeDetail(const Expr& e) {
       AppendExpr(out, e);
       break;
     case ExprKind::kMatrixSelector:
-      out = "[" + FormatDuration(e.As<MatrixSelector>()->range_ms) + "]";
+      out = absl::StrCat("[", FormatDuration(e.As<MatrixSelector>()->range_ms), "]");
       break;
     case ExprKind::kSubquery: {
       const auto* s = e.As<Subquery>();
-      out = "[" + FormatDuration(s->range_ms) + ":" +
-            (s->step_ms != 0 ? FormatDuration(s->step_ms) : "") + "]";
+      out = absl::StrCat("[", FormatDuration(s->range_ms), ":",
+                         s->step_ms != 0 ? FormatDuration(s->step_ms) : "", "]");
       AppendAtOffset(out, s->at, s->at_ms, s->offset_ms);
       break;
     }
@@ -303,8 +305,13 @@ std::string PrintTree(const Expr& e) {
 std::string FormatDuration(int64_t ms) {
   if (ms == 0)
     return "0s";
-  if (ms < 0)
-    return "-" + FormatDuration(-ms);
+  if (ms < 0) {
+    // StrCat rather than "-" + std::string&&, which trips GCC 12's -O3 -Wrestrict false
+    // positive (GCC bug 105329).
+    return absl::StrCat("-", FormatDuration(ms == std::numeric_limits<int64_t>::min()
+                                                ? std::numeric_limits<int64_t>::max()
+                                                : -ms));
+  }
 
   struct Unit {
     const char* name;
