@@ -14,7 +14,6 @@
 #include "engine/promql/parser.h"
 #include "engine/util/status_macros.h"
 #include "engine/util/strings.h"
-#include <time.h>
 
 namespace paodin::engine {
 
@@ -422,16 +421,6 @@ std::vector<std::string> ExecContext::TakeWarnings() {
 
 }  // namespace exec
 
-namespace {
-
-int64_t ThreadCpuNs() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-}  // namespace
-
 absl::StatusOr<QueryResult> Engine::InstantQuery(Queryable& queryable, std::string_view query,
                                                  int64_t t_ms, const QueryOptions& opts) const {
   PAODIN_ASSIGN_OR_RETURN(promql::ParsedQuery parsed, promql::Parse(query));
@@ -457,7 +446,7 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
                                              int64_t start_ms, int64_t end_ms, int64_t step_ms,
                                              bool instant, const QueryOptions& opts) const {
   using exec::StepRange;
-  const int64_t cpu_start = ThreadCpuNs();
+  const int64_t cpu_start = exec::ThreadCpuNs();
   exec::ExecContext ctx;
   ctx.queryable = &queryable;
   ctx.lookback_ms =
@@ -612,7 +601,7 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
   result.warnings = ctx.TakeWarnings();
   result.stats.samples_scanned = ctx.samples_scanned;
   result.stats.peak_samples = ctx.peak_samples;
-  result.stats.thread_cpu_ns.push_back(ThreadCpuNs() - cpu_start);
+  result.stats.thread_cpu_ns.push_back(exec::ThreadCpuNs() - cpu_start);
   if (pool != nullptr) {
     for (int64_t ns : pool->Stop())
       result.stats.thread_cpu_ns.push_back(ns);

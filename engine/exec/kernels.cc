@@ -406,22 +406,8 @@ absl::StatusOr<std::optional<double>> EvalRangeFunction(FunctionId id, const Win
       }
       return resets;
     }
-    case FunctionId::kAvgOverTime: {
-      double mean = 0, count = 0, c = 0;
-      for (double v : w.vs) {
-        count++;
-        if (std::isinf(mean)) {
-          if (std::isinf(v) && (mean > 0) == (v > 0))
-            continue;
-          if (!std::isinf(v) && !std::isnan(v))
-            continue;
-        }
-        KahanAdd(v / count - mean / count, mean, c);
-      }
-      if (std::isinf(mean))
-        return mean;
-      return mean + c;
-    }
+    case FunctionId::kAvgOverTime:
+      return FinishAvg(w.vs, 0, 0, 0);
     case FunctionId::kSumOverTime: {
       double sum = 0, c = 0;
       for (double v : w.vs)

@@ -6,15 +6,11 @@
 
 namespace paodin::engine::exec {
 
-namespace {
-
 int64_t ThreadCpuNs() {
   timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
-
-}  // namespace
 
 WorkerPool::WorkerPool(int threads) {
   cpu_ns_.assign(threads > 1 ? threads - 1 : 0, 0);

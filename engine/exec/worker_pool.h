@@ -17,6 +17,9 @@
 
 namespace paodin::engine::exec {
 
+// CPU time consumed so far by the calling thread, in nanoseconds.
+int64_t ThreadCpuNs();
+
 class WorkerPool {
  public:
   // Starts `threads - 1` workers (the caller of Run is the last one).
