@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <google/protobuf/arena.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <prometheus/counter.h>
@@ -397,12 +398,27 @@ struct StoreServer::Impl final : public thanos::Store::CallbackService,
 
 namespace {
 
+constexpr size_t kFrameArenaBytes = 64 << 10;
+
+google::protobuf::ArenaOptions FrameArenaOptions(char* block) {
+  google::protobuf::ArenaOptions o;
+  o.initial_block = block;
+  o.initial_block_size = kFrameArenaBytes;
+  return o;
+}
+
 // One Series call: alternates between producing a frame on the worker pool and writing it.
+// Frames are built in an arena that is reset once gRPC has written them, so the messages of a
+// batch (series, labels, chunks) cost no malloc each.
 class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesResponse> {
  public:
   SeriesReactor(StoreServer::Impl* impl, grpc::CallbackServerContext* ctx,
                 const thanos::SeriesRequest* request)
-      : impl_(impl), request_(request), start_(std::chrono::steady_clock::now()) {
+      : impl_(impl),
+        request_(request),
+        start_(std::chrono::steady_clock::now()),
+        arena_block_(new char[kFrameArenaBytes]),
+        arena_(FrameArenaOptions(arena_block_.get())) {
     call_ = impl_->MakeCallContext(ctx, &cancelled_);
     impl_->series_requests.Add();
     if (!impl_->BeginCall()) {
@@ -447,11 +463,12 @@ class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesRespon
       End(absl::CancelledError("call cancelled"));
       return;
     }
-    response_.Clear();
+    arena_.Reset();
+    response_ = google::protobuf::Arena::CreateMessage<thanos::SeriesResponse>(&arena_);
     if (pending_.has_value()) {
-      response_ = *std::move(pending_);
+      response_->CopyFrom(*pending_);
       pending_.reset();
-      StartWrite(&response_);
+      StartWrite(response_);
       return;
     }
     const int64_t batch = request_->response_batch_size();
@@ -462,8 +479,9 @@ class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesRespon
         ended_ = true;
         break;
       }
-      thanos::SeriesResponse frame;
-      absl::StatusOr<bool> more = stream_->Next(&frame);
+      thanos::SeriesResponse* frame =
+          google::protobuf::Arena::CreateMessage<thanos::SeriesResponse>(&arena_);
+      absl::StatusOr<bool> more = stream_->Next(frame);
       if (!more.ok()) {
         End(more.status());
         return;
@@ -472,30 +490,33 @@ class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesRespon
         ended_ = true;
         break;
       }
-      if (frame.has_series()) {
+      if (frame->has_series()) {
         ++sent_;
         impl_->series_sent.Add();
         if (batch <= 1) {
-          response_ = std::move(frame);
-          StartWrite(&response_);
+          response_ = frame;
+          StartWrite(response_);
           return;
         }
-        response_.mutable_batch()->add_series()->Swap(frame.mutable_series());
+        // Same arena: the swap exchanges pointers.
+        response_->mutable_batch()->add_series()->Swap(frame->mutable_series());
         if (++in_batch >= batch) {
           break;
         }
         continue;
       }
       if (in_batch == 0) {
-        response_ = std::move(frame);
-        StartWrite(&response_);
+        response_ = frame;
+        StartWrite(response_);
         return;
       }
-      pending_ = std::move(frame);
+      // A warning or hints frame after a partial batch: sent next, from outside the arena.
+      pending_.emplace();
+      pending_->CopyFrom(*frame);
       break;
     }
     if (in_batch > 0) {
-      StartWrite(&response_);
+      StartWrite(response_);
       return;
     }
     End(absl::OkStatus());
@@ -526,7 +547,9 @@ class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesRespon
   CallContext call_;
   std::atomic<bool> cancelled_{false};
   std::unique_ptr<SeriesResponseStream> stream_;
-  thanos::SeriesResponse response_;
+  std::unique_ptr<char[]> arena_block_;
+  google::protobuf::Arena arena_;
+  thanos::SeriesResponse* response_ = nullptr;  // on arena_, valid until the next Produce()
   std::optional<thanos::SeriesResponse> pending_;
   int64_t sent_ = 0;
   bool ended_ = false;
