@@ -65,10 +65,11 @@ class StoreBackend {
   virtual absl::StatusOr<thanos::LabelValuesResponse> LabelValues(
       const thanos::LabelValuesRequest& request, const CallContext& ctx) = 0;
 
-  // True when Info, LabelNames and LabelValues only compute in memory and never wait (no I/O,
-  // no lock held by a slow writer): the server then answers them on gRPC's own thread and
-  // saves two thread hand-offs per call. Backends that call out (the sidecar) keep false.
-  virtual bool AnswersUnaryInline() const { return false; }
+  // True when every call (Info, LabelNames, LabelValues, Series and its stream's Next) only
+  // computes in memory and never waits (no I/O, no lock held by a slow writer): the server then
+  // runs them on gRPC's own threads and saves two thread hand-offs per call and per Series
+  // frame. Backends that call out (the sidecar, the query's proxy) keep false.
+  virtual bool NeverWaits() const { return false; }
 };
 
 }  // namespace paodin::storeapi

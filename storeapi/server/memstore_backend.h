@@ -41,7 +41,7 @@ class MemStoreBackend final : public StoreBackend {
                                                           const CallContext& ctx) override;
 
   // The memstore answers from memory under short locks.
-  bool AnswersUnaryInline() const override { return true; }
+  bool NeverWaits() const override { return true; }
 
  private:
   std::shared_ptr<MemStore> store_;

@@ -310,10 +310,10 @@ struct StoreServer::Impl final : public thanos::Store::CallbackService,
     }
   }
 
-  // Runs a unary call's work: inline when the backend never waits, else on the worker pool.
+  // Runs a call's work: inline when the backend never waits, else on the worker pool.
   template <typename Fn>
   void Dispatch(Fn fn) {
-    if (backend->AnswersUnaryInline()) {
+    if (backend->NeverWaits()) {
       fn();
     } else {
       pool->Submit(std::move(fn));
@@ -426,7 +426,7 @@ class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesRespon
       return;
     }
     counted_ = true;
-    impl_->pool->Submit([this] { Open(); });
+    impl_->Dispatch([this] { Open(); });
   }
 
   void OnWriteDone(bool ok) override {
@@ -434,7 +434,7 @@ class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesRespon
       End(absl::CancelledError("client stopped reading the stream"));
       return;
     }
-    impl_->pool->Submit([this] { Produce(); });
+    impl_->Dispatch([this] { Produce(); });
   }
 
   void OnCancel() override { cancelled_.store(true); }
