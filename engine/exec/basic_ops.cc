@@ -705,6 +705,21 @@ class MappedOp : public StepOp {
 
   virtual absl::StatusOr<Labels> Transform(const Labels& l) = 0;
 
+  // Passes every input sample through under its mapped output series (label functions).
+  absl::StatusOr<size_t> RelabelBatch(std::span<StepVector> out) {
+    size_t n = BeginBatch(out);
+    if (n == 0)
+      return 0;
+    PAODIN_RETURN_IF_ERROR(in_.Pull(n));
+    for (size_t i = 0; i < n; ++i) {
+      const StepVector& sv = in_.at(i);
+      for (size_t k = 0; k < sv.size(); ++k) {
+        PAODIN_RETURN_IF_ERROR(Emit(out[i], batch_first_ + i, sv.ids[k], sv.vals[k]));
+      }
+    }
+    return n;
+  }
+
   // Emits `v` for input id `id` at step i; fails on a duplicate output at the step.
   absl::Status Emit(StepVector& sv, int64_t step, uint32_t id, double v) {
     uint32_t o = out_id_[id];
@@ -1095,19 +1110,7 @@ class LabelReplaceOp : public MappedOp {
     return &series_;
   }
 
-  absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
-    size_t n = BeginBatch(out);
-    if (n == 0)
-      return 0;
-    PAODIN_RETURN_IF_ERROR(in_.Pull(n));
-    for (size_t i = 0; i < n; ++i) {
-      const StepVector& sv = in_.at(i);
-      for (size_t k = 0; k < sv.size(); ++k) {
-        PAODIN_RETURN_IF_ERROR(Emit(out[i], batch_first_ + i, sv.ids[k], sv.vals[k]));
-      }
-    }
-    return n;
-  }
+  absl::StatusOr<size_t> Next(std::span<StepVector> out) override { return RelabelBatch(out); }
 
  private:
   absl::StatusOr<Labels> Transform(const Labels& l) override {
@@ -1157,19 +1160,7 @@ class LabelJoinOp : public MappedOp {
     return &series_;
   }
 
-  absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
-    size_t n = BeginBatch(out);
-    if (n == 0)
-      return 0;
-    PAODIN_RETURN_IF_ERROR(in_.Pull(n));
-    for (size_t i = 0; i < n; ++i) {
-      const StepVector& sv = in_.at(i);
-      for (size_t k = 0; k < sv.size(); ++k) {
-        PAODIN_RETURN_IF_ERROR(Emit(out[i], batch_first_ + i, sv.ids[k], sv.vals[k]));
-      }
-    }
-    return n;
-  }
+  absl::StatusOr<size_t> Next(std::span<StepVector> out) override { return RelabelBatch(out); }
 
  private:
   absl::StatusOr<Labels> Transform(const Labels& l) override {
