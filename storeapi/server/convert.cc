@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/util/status_macros.h"
 #include "engine/util/strings.h"
 
 namespace paodin::storeapi {
@@ -237,6 +238,39 @@ bool MatchExternalLabels(const engine::Labels& external, std::vector<engine::Mat
   }
   *matchers = std::move(rest);
   return true;
+}
+
+absl::StatusOr<std::vector<engine::Matcher>> SeriesRequestMatchers(
+    const thanos::SeriesRequest& request) {
+  PAODIN_ASSIGN_OR_RETURN(std::vector<engine::Matcher> matchers,
+                          MatchersFromProto(request.matchers()));
+  if (request.min_time() > request.max_time()) {
+    return absl::InvalidArgumentError(
+        fmt::format("min_time {} is after max_time {}", request.min_time(), request.max_time()));
+  }
+  if (matchers.empty()) {
+    return absl::InvalidArgumentError(kNoMatchersExcludingExternal);
+  }
+  return matchers;
+}
+
+thanos::info::InfoResponse DataStoreInfo(std::string_view component, const engine::Labels& external,
+                                         int64_t min_time, int64_t max_time) {
+  thanos::info::InfoResponse response;
+  response.set_componenttype(std::string(component));
+  if (!external.empty()) {
+    LabelsToProto(external, response.add_label_sets()->mutable_labels());
+  }
+  thanos::info::StoreInfo* store = response.mutable_store();
+  store->set_min_time(min_time);
+  store->set_max_time(max_time);
+  store->set_supports_sharding(false);
+  store->set_supports_without_replica_labels(true);
+  thanos::info::TSDBInfo* tsdb = store->add_tsdb_infos();
+  LabelsToProto(external, tsdb->mutable_labels()->mutable_labels());
+  tsdb->set_min_time(min_time);
+  tsdb->set_max_time(max_time);
+  return response;
 }
 
 }  // namespace paodin::storeapi

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "proto/thanos/info.pb.h"
+#include "proto/thanos/store.pb.h"
 #include "proto/thanos/types.pb.h"
 
 #include "absl/status/statusor.h"
@@ -38,6 +40,23 @@ absl::StatusOr<std::string> GoUnquote(std::string_view s);
 // matchers on external label names from `matchers` and returns true. After false, `matchers`
 // is unspecified.
 bool MatchExternalLabels(const engine::Labels& external, std::vector<engine::Matcher>* matchers);
+
+// The InvalidArgument message of a Series request left without matchers once the matchers on
+// external labels are removed.
+inline constexpr const char* kNoMatchersExcludingExternal =
+    "no matchers specified (excluding external labels)";
+
+// Checks a Series request as every data backend does and returns its matchers: they convert
+// (see MatchersFromProto), min_time <= max_time, and there is at least one. InvalidArgument
+// otherwise, with Thanos' messages.
+absl::StatusOr<std::vector<engine::Matcher>> SeriesRequestMatchers(
+    const thanos::SeriesRequest& request);
+
+// The Info answer of a data backend: `component`, the external labels as its one label set (none
+// when empty, also as the TSDB info's labels), the time range, no sharding, and support for
+// without_replica_labels.
+thanos::info::InfoResponse DataStoreInfo(std::string_view component, const engine::Labels& external,
+                                         int64_t min_time, int64_t max_time);
 
 }  // namespace paodin::storeapi
 

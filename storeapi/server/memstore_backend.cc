@@ -16,8 +16,6 @@ namespace {
 
 using engine::Labels;
 
-constexpr const char* kNoMatchers = "no matchers specified (excluding external labels)";
-
 // Series to send: final labels and where the chunks are.
 struct Entry {
   Labels labels;
@@ -93,45 +91,23 @@ MemStoreBackend::MemStoreBackend(std::shared_ptr<MemStore> store, Labels externa
     : store_(std::move(store)), external_(std::move(external_labels)) {}
 
 absl::StatusOr<thanos::info::InfoResponse> MemStoreBackend::Info() {
-  thanos::info::InfoResponse response;
-  response.set_componenttype("store");
-  if (!external_.empty()) {
-    LabelsToProto(external_, response.add_label_sets()->mutable_labels());
-  }
   const MemStoreStats stats = store_->Stats();
   // An empty store claims all time: it answers every query, with nothing.
   const int64_t min_time =
       stats.num_samples > 0 ? stats.min_time : std::numeric_limits<int64_t>::min();
   const int64_t max_time =
       stats.num_samples > 0 ? stats.max_time : std::numeric_limits<int64_t>::max();
-  thanos::info::StoreInfo* store = response.mutable_store();
-  store->set_min_time(min_time);
-  store->set_max_time(max_time);
-  store->set_supports_sharding(false);
-  store->set_supports_without_replica_labels(true);
-  thanos::info::TSDBInfo* tsdb = store->add_tsdb_infos();
-  LabelsToProto(external_, tsdb->mutable_labels()->mutable_labels());
-  tsdb->set_min_time(min_time);
-  tsdb->set_max_time(max_time);
-  return response;
+  return DataStoreInfo("store", external_, min_time, max_time);
 }
 
 absl::StatusOr<std::unique_ptr<SeriesResponseStream>> MemStoreBackend::Series(
     const thanos::SeriesRequest& request, const CallContext& ctx) {
-  PAODIN_ASSIGN_OR_RETURN(std::vector<engine::Matcher> matchers,
-                          MatchersFromProto(request.matchers()));
-  if (request.min_time() > request.max_time()) {
-    return absl::InvalidArgumentError(
-        fmt::format("min_time {} is after max_time {}", request.min_time(), request.max_time()));
-  }
-  if (matchers.empty()) {
-    return absl::InvalidArgumentError(kNoMatchers);
-  }
+  PAODIN_ASSIGN_OR_RETURN(std::vector<engine::Matcher> matchers, SeriesRequestMatchers(request));
   if (!MatchExternalLabels(external_, &matchers)) {
     return std::make_unique<EmptyStream>();
   }
   if (matchers.empty()) {
-    return absl::InvalidArgumentError(kNoMatchers);
+    return absl::InvalidArgumentError(kNoMatchersExcludingExternal);
   }
   PAODIN_RETURN_IF_ERROR(ctx.query.Done());
   std::vector<MemStore::SeriesRef> refs =

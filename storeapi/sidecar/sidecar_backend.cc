@@ -21,8 +21,6 @@ namespace {
 
 using engine::Labels;
 
-constexpr const char* kNoMatchers = "no matchers specified (excluding external labels)";
-
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -342,41 +340,19 @@ absl::StatusOr<thanos::info::InfoResponse> SidecarBackend::Info() {
   const Labels external = external_labels();
   const int64_t min_time = MinTime();
   const int64_t max_time = std::numeric_limits<int64_t>::max();
-  thanos::info::InfoResponse response;
-  response.set_componenttype("sidecar");
-  if (!external.empty()) {
-    LabelsToProto(external, response.add_label_sets()->mutable_labels());
-  }
-  thanos::info::StoreInfo* store = response.mutable_store();
-  store->set_min_time(min_time);
-  store->set_max_time(max_time);
-  store->set_supports_sharding(false);
-  store->set_supports_without_replica_labels(true);
-  thanos::info::TSDBInfo* tsdb = store->add_tsdb_infos();
-  LabelsToProto(external, tsdb->mutable_labels()->mutable_labels());
-  tsdb->set_min_time(min_time);
-  tsdb->set_max_time(max_time);
-  return response;
+  return DataStoreInfo("sidecar", external, min_time, max_time);
 }
 
 absl::StatusOr<std::unique_ptr<SeriesResponseStream>> SidecarBackend::Series(
     const thanos::SeriesRequest& request, const CallContext& ctx) {
-  PAODIN_ASSIGN_OR_RETURN(std::vector<engine::Matcher> matchers,
-                          MatchersFromProto(request.matchers()));
-  if (request.min_time() > request.max_time()) {
-    return absl::InvalidArgumentError(
-        fmt::format("min_time {} is after max_time {}", request.min_time(), request.max_time()));
-  }
-  if (matchers.empty()) {
-    return absl::InvalidArgumentError(kNoMatchers);
-  }
+  PAODIN_ASSIGN_OR_RETURN(std::vector<engine::Matcher> matchers, SeriesRequestMatchers(request));
   PAODIN_RETURN_IF_ERROR(EnsureReady());
   const Labels external = external_labels();
   if (!MatchExternalLabels(external, &matchers)) {
     return std::make_unique<EmptyStream>();
   }
   if (matchers.empty()) {
-    return absl::InvalidArgumentError(kNoMatchers);
+    return absl::InvalidArgumentError(kNoMatchersExcludingExternal);
   }
   const int64_t mint = std::max(request.min_time(), MinTime());
   const int64_t maxt = request.max_time();
