@@ -154,14 +154,19 @@ absl::Status WriteQueryResponse(const QueryResult& result, bool with_stats,
   return out.Flush();
 }
 
-absl::Status WriteSeriesResponse(const std::vector<engine::Labels>& series,
-                                 const std::vector<std::string>& warnings, JsonOut& out) {
+namespace {
+
+// {"status":"success","data":[items...],"warnings":[...]}, flushing as the buffer fills.
+template <typename T, typename AppendItem>
+absl::Status WriteArrayResponse(const std::vector<T>& items,
+                                const std::vector<std::string>& warnings, JsonOut& out,
+                                AppendItem append_item) {
   std::string& b = out.buf();
   b.append("{\"status\":\"success\",\"data\":[");
-  for (size_t i = 0; i < series.size(); ++i) {
+  for (size_t i = 0; i < items.size(); ++i) {
     if (i > 0)
       b.push_back(',');
-    AppendLabels(b, series[i]);
+    append_item(b, items[i]);
     PAODIN_RETURN_IF_ERROR(out.MaybeFlush());
   }
   b.push_back(']');
@@ -170,20 +175,18 @@ absl::Status WriteSeriesResponse(const std::vector<engine::Labels>& series,
   return out.Flush();
 }
 
+}  // namespace
+
+absl::Status WriteSeriesResponse(const std::vector<engine::Labels>& series,
+                                 const std::vector<std::string>& warnings, JsonOut& out) {
+  return WriteArrayResponse(series, warnings, out,
+                            [](std::string& b, const engine::Labels& l) { AppendLabels(b, l); });
+}
+
 absl::Status WriteStringsResponse(const std::vector<std::string>& values,
                                   const std::vector<std::string>& warnings, JsonOut& out) {
-  std::string& b = out.buf();
-  b.append("{\"status\":\"success\",\"data\":[");
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0)
-      b.push_back(',');
-    AppendJsonString(b, values[i]);
-    PAODIN_RETURN_IF_ERROR(out.MaybeFlush());
-  }
-  b.push_back(']');
-  AppendWarnings(b, warnings);
-  b.push_back('}');
-  return out.Flush();
+  return WriteArrayResponse(values, warnings, out,
+                            [](std::string& b, const std::string& v) { AppendJsonString(b, v); });
 }
 
 void WriteErrorResponse(const ApiError& error, std::string& out) {
