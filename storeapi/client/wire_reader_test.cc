@@ -1,6 +1,8 @@
 #include "storeapi/client/wire_reader.h"
 
 #include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 #include <string_view>
@@ -415,6 +417,19 @@ TEST(WireReaderTest, RejectsMalformedFrames) {
     thanos::SeriesResponse m;
     google::protobuf::LogSilencer quiet;
     EXPECT_FALSE(m.ParseFromString(c.bytes)) << "protobuf accepts it";
+  }
+}
+
+TEST(WireReaderTest, FuzzSeedsAreValidFramesOfEveryKind) {
+  // The fuzz target's seed corpus (run from the source tree, as ctest does).
+  const std::string dir = "storeapi/client/testdata/series_frame_corpus/";
+  for (const char* name : {"series", "batch", "warning", "hints", "unknown_fields"}) {
+    SCOPED_TRACE(name);
+    std::ifstream in(dir + name, std::ios::binary);
+    ASSERT_TRUE(in.good()) << "cannot open " << dir + name;
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_FALSE(bytes.empty());
+    EXPECT_TRUE(ExpectSameAsProtobuf(bytes));
   }
 }
 
