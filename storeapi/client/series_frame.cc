@@ -30,6 +30,21 @@ void SeriesFrame::Assign(grpc::ByteBuffer* buffer) {
   Parse(flat_);
 }
 
+namespace {
+// A flattening buffer up to this size is kept between frames; a larger one is freed.
+constexpr size_t kKeptBufferBytes = 64 << 10;
+}  // namespace
+
+void SeriesFrame::Release() {
+  slices_.clear();
+  view_.Clear();
+  if (flat_.capacity() > kKeptBufferBytes) {
+    std::string().swap(flat_);
+  } else {
+    flat_.clear();
+  }
+}
+
 void SeriesFrame::AssignBytes(std::string_view bytes) {
   slices_.clear();
   flat_.assign(bytes.data(), bytes.size());

@@ -38,6 +38,10 @@ class SeriesFrame {
   // Copies `bytes` and parses them (tests, benchmarks).
   void AssignBytes(std::string_view bytes);
 
+  // Drops the frame's bytes and views once converted, so an idle (paused) stream holds no frame;
+  // keeps a small flattening buffer for the next frame.
+  void Release();
+
   // OK when the last frame parsed; else why it is malformed (view() is then unspecified).
   const absl::Status& status() const { return status_; }
 

@@ -209,6 +209,7 @@ void SeriesStream::OnReadDone(bool ok) {
   std::vector<StoreSeries> ready;
   std::vector<std::string> warns;
   absl::Status status = ConvertResponse(&ready, &warns);
+  frame_.Release();
   bool issue_read = false;
   bool cancel = false;
   bool release = false;

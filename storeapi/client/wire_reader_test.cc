@@ -464,6 +464,9 @@ TEST(SeriesFrameTest, KeepsTheParseErrorOfAMalformedFrame) {
   frame.AssignBytes(std::string("\x12\x02ok", 4));
   ASSERT_THAT(frame.status(), IsOk());
   EXPECT_EQ(frame.view().warning(), "ok");
+  frame.Release();
+  EXPECT_EQ(frame.view().kind(), FrameKind::kNone);
+  EXPECT_TRUE(frame.view().warning().empty());
 }
 
 }  // namespace
