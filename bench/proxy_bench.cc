@@ -6,9 +6,16 @@
 //                            iterator;
 //   BM_SelectPeakMemory      a large Select over gRPC from store processes: peak RSS growth of
 //                            the querying process divided by the compressed bytes received
-//                            (counter "rss_per_compressed_byte"; target < 3).
+//                            (counter "rss_per_compressed_byte"; target < 3);
+//   BM_ParseSeriesFrame/<impl>/<chunks>  one batch frame of 64 series (6 labels, 1 or 12 XOR
+//                            chunks of 120 samples) parsed and converted to StoreSeries:
+//                            impl 0 = generated protobuf parse in a reused arena + conversion
+//                            (the path before the wire reader), 1 = wire reader on the frame
+//                            bytes + conversion, 2 = as 1 from a 4-slice grpc::ByteBuffer
+//                            (flattening copy included). Items = series.
 // The memory benchmark forks a server process and a client process so neither gRPC runtime
 // nor the server's data counts in the measured process.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -17,10 +24,16 @@
 #include <vector>
 
 #include <benchmark/benchmark.h>
+#include <fmt/format.h>
+#include <google/protobuf/arena.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/slice.h>
 
 #include "storeapi/chunkenc/xor.h"
 #include "storeapi/client/endpoint_set.h"
+#include "storeapi/client/series_frame.h"
 #include "storeapi/client/testing/fake_store.h"
+#include "storeapi/client/wire_reader.h"
 #include "storeapi/proxy/merge.h"
 #include "storeapi/proxy/proxy.h"
 #include "storeapi/proxy/sample_iterators.h"
@@ -289,6 +302,130 @@ void BM_SelectPeakMemory(benchmark::State& state) {
 }
 
 BENCHMARK(BM_SelectPeakMemory)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+thanos::SeriesResponse BatchFrame(int chunks_per_series) {
+  thanos::SeriesResponse r;
+  for (int i = 0; i < 64; ++i) {
+    thanos::Series* s = r.mutable_batch()->add_series();
+    const std::pair<std::string, std::string> labels[] = {
+        {"__name__", "http_requests_total"},
+        {"cluster", "eu-west-1"},
+        {"instance", fmt::format("10.0.{}.{}:9090", i / 16, i % 16)},
+        {"job", "api-server"},
+        {"namespace", "production"},
+        {"pod", fmt::format("api-server-7d9f8b6c5-{:05d}", i)}};
+    for (const auto& [name, value] : labels) {
+      thanos::Label* l = s->add_labels();
+      l->set_name(name);
+      l->set_value(value);
+    }
+    for (int c = 0; c < chunks_per_series; ++c) {
+      const StoreChunk chunk = MakeChunk(c * 120 * 15000, 15000, 120, i * 10.0 + c, 0);
+      thanos::AggrChunk* a = s->add_chunks();
+      a->set_min_time(chunk.min_time);
+      a->set_max_time(chunk.max_time);
+      a->mutable_raw()->set_data(chunk.data);
+    }
+  }
+  return r;
+}
+
+// The conversion SeriesStream::AddSeries did on protobuf messages (sorted labels, XOR only).
+void ConvertMessage(thanos::SeriesResponse* r, std::vector<engine::Label>* scratch,
+                    std::vector<StoreSeries>* out) {
+  for (thanos::Series& wire : *r->mutable_batch()->mutable_series()) {
+    scratch->clear();
+    for (const thanos::Label& l : wire.labels()) {
+      if (!l.value().empty())
+        scratch->push_back({l.name(), l.value()});
+    }
+    StoreSeries series;
+    series.labels = engine::Labels::FromSortedUnchecked(*scratch);
+    series.chunks.reserve(wire.chunks_size());
+    for (thanos::AggrChunk& c : *wire.mutable_chunks()) {
+      if (!c.has_raw() || c.raw().type() != thanos::Chunk::XOR)
+        continue;
+      StoreChunk chunk;
+      chunk.min_time = c.min_time();
+      chunk.max_time = c.max_time();
+      chunk.data.swap(*c.mutable_raw()->mutable_data());
+      series.chunks.push_back(std::move(chunk));
+    }
+    out->push_back(std::move(series));
+  }
+}
+
+// The same conversion from the wire reader's view (what SeriesStream::AddSeries does now).
+void ConvertView(const SeriesResponseView& v, std::vector<engine::Label>* scratch,
+                 std::vector<StoreSeries>* out) {
+  for (size_t i = 0; i < v.series_count(); ++i) {
+    scratch->clear();
+    for (const WireLabel& l : v.labels(i)) {
+      if (!l.value.empty())
+        scratch->push_back({l.name, l.value});
+    }
+    StoreSeries series;
+    series.labels = engine::Labels::FromSortedUnchecked(*scratch);
+    const auto chunks = v.chunks(i);
+    series.chunks.reserve(chunks.size());
+    for (const WireChunk& c : chunks) {
+      if (!c.has_raw || c.raw_type != 0)
+        continue;
+      StoreChunk chunk;
+      chunk.min_time = c.min_time;
+      chunk.max_time = c.max_time;
+      chunk.data.assign(c.raw_data.data(), c.raw_data.size());
+      series.chunks.push_back(std::move(chunk));
+    }
+    out->push_back(std::move(series));
+  }
+}
+
+void BM_ParseSeriesFrame(benchmark::State& state) {
+  const int impl = static_cast<int>(state.range(0));
+  const std::string bytes = BatchFrame(static_cast<int>(state.range(1))).SerializeAsString();
+  std::vector<grpc::Slice> slices;
+  const size_t step = bytes.size() / 4 + 1;
+  for (size_t at = 0; at < bytes.size(); at += step)
+    slices.emplace_back(bytes.data() + at, std::min(step, bytes.size() - at));
+  // As the old SeriesStream: one arena per stream, 64 KiB first block, reset after each frame.
+  std::vector<char> block(64 << 10);
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.initial_block = block.data();
+  arena_options.initial_block_size = block.size();
+  google::protobuf::Arena arena(arena_options);
+  SeriesResponseView view;
+  SeriesFrame frame;
+  std::vector<engine::Label> scratch;
+  std::vector<StoreSeries> out;
+  int64_t series = 0;
+  for (auto _ : state) {
+    out.clear();
+    if (impl == 0) {
+      auto* r = google::protobuf::Arena::CreateMessage<thanos::SeriesResponse>(&arena);
+      if (!r->ParseFromString(bytes))
+        state.SkipWithError("protobuf parse failed");
+      ConvertMessage(r, &scratch, &out);
+      arena.Reset();
+    } else if (impl == 1) {
+      if (!ParseSeriesResponse(bytes, &view).ok())
+        state.SkipWithError("wire parse failed");
+      ConvertView(view, &scratch, &out);
+    } else {
+      grpc::ByteBuffer buffer(slices.data(), slices.size());
+      frame.Assign(&buffer);
+      if (!frame.status().ok())
+        state.SkipWithError("wire parse failed");
+      ConvertView(frame.view(), &scratch, &out);
+    }
+    series += static_cast<int64_t>(out.size());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(series);
+  state.SetBytesProcessed(static_cast<int64_t>(bytes.size()) * state.iterations());
+}
+
+BENCHMARK(BM_ParseSeriesFrame)->ArgsProduct({{0, 1, 2}, {1, 12}});
 
 }  // namespace
 }  // namespace paodin::storeapi

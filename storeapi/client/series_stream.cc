@@ -1,6 +1,8 @@
 #include "storeapi/client/series_stream.h"
 
 #include <algorithm>
+#include <functional>
+#include <span>
 #include <utility>
 
 #include <fmt/format.h>
@@ -42,33 +44,19 @@ std::unique_ptr<SeriesStream> SeriesStream::Open(std::shared_ptr<StoreClient> cl
   stream->read_in_flight_ = true;
   stream->last_activity_ = Clock::now();
   stream->started_ = stream->last_activity_;
-  stream->client_->store().async()->Series(&stream->context_, &stream->request_, stream.get());
+  StoreClient& store = *stream->client_;
+  grpc::internal::ClientCallbackReaderFactory<SeriesFrame>::Create(
+      &store.channel(), store.series_method(), &stream->context_, &stream->request_, stream.get());
   // The hold keeps gRPC from finishing the call (and freeing its reader) while reading is
   // paused and we may still start a read; it is released once no read will be started.
   stream->AddHold();
-  stream->StartRead(stream->response_);
+  stream->StartRead(&stream->frame_);
   stream->StartCall();
   return stream;
 }
 
-namespace {
-constexpr size_t kArenaBlockBytes = 64 << 10;
-}  // namespace
-
 SeriesStream::SeriesStream(std::shared_ptr<StoreClient> client, SeriesStreamOptions options)
-    : client_(std::move(client)), options_(std::move(options)) {
-  arena_block_ = std::make_unique<char[]>(kArenaBlockBytes);
-  google::protobuf::ArenaOptions arena_options;
-  arena_options.initial_block = arena_block_.get();
-  arena_options.initial_block_size = kArenaBlockBytes;
-  arena_ = std::make_unique<google::protobuf::Arena>(arena_options);
-  response_ = google::protobuf::Arena::CreateMessage<thanos::SeriesResponse>(arena_.get());
-}
-
-void SeriesStream::ResetResponse() {
-  arena_->Reset();
-  response_ = google::protobuf::Arena::CreateMessage<thanos::SeriesResponse>(arena_.get());
-}
+    : client_(std::move(client)), options_(std::move(options)) {}
 
 SeriesStream::~SeriesStream() {
   std::unique_lock<std::mutex> lock(mu_);
@@ -84,27 +72,29 @@ SeriesStream::~SeriesStream() {
       read_in_flight_ = true;
     lock.unlock();
     if (start)
-      StartRead(response_);
+      StartRead(&frame_);
     lock.lock();
     cv_.wait(lock, [this] { return done_; });
   }
 }
 
-absl::Status SeriesStream::AddSeries(thanos::Series* wire, std::vector<StoreSeries>* ready) {
+absl::Status SeriesStream::AddSeries(size_t index, std::vector<StoreSeries>* ready) {
+  const SeriesResponseView& view = frame_.view();
   // Labels: usually already sorted by name; copy them straight into one buffer.
   std::vector<engine::Label>& labels = label_scratch_;
   labels.clear();
   bool sorted = true;
-  for (const thanos::Label& l : wire->labels()) {
-    if (l.value().empty())
+  for (const WireLabel& l : view.labels(index)) {
+    if (l.value.empty())
       continue;
     if (!options_.strip_labels.empty() &&
-        std::binary_search(options_.strip_labels.begin(), options_.strip_labels.end(), l.name())) {
+        std::binary_search(options_.strip_labels.begin(), options_.strip_labels.end(), l.name,
+                           std::less<>())) {
       continue;
     }
-    if (!labels.empty() && !(labels.back().name < std::string_view(l.name())))
+    if (!labels.empty() && !(labels.back().name < l.name))
       sorted = false;
-    labels.push_back({l.name(), l.value()});
+    labels.push_back({l.name, l.value});
   }
   StoreSeries series;
   if (sorted) {
@@ -121,16 +111,17 @@ absl::Status SeriesStream::AddSeries(thanos::Series* wire, std::vector<StoreSeri
     }
     series.labels = *std::move(built);
   }
-  series.chunks.reserve(wire->chunks_size());
-  for (thanos::AggrChunk& c : *wire->mutable_chunks()) {
-    if (!c.has_raw() || (options_.xor_only && c.raw().type() != thanos::Chunk::XOR)) {
+  const std::span<const WireChunk> wire_chunks = view.chunks(index);
+  series.chunks.reserve(wire_chunks.size());
+  for (const WireChunk& c : wire_chunks) {
+    if (!c.has_raw || (options_.xor_only && c.raw_type != thanos::Chunk::XOR)) {
       ++dropped_chunks_;
       continue;
     }
     StoreChunk chunk;
-    chunk.min_time = c.min_time();
-    chunk.max_time = c.max_time();
-    chunk.data.swap(*c.mutable_raw()->mutable_data());
+    chunk.min_time = c.min_time;
+    chunk.max_time = c.max_time;
+    chunk.data.assign(c.raw_data.data(), c.raw_data.size());
     chunk.store_index = options_.store_index;
     series.chunks.push_back(std::move(chunk));
   }
@@ -156,20 +147,24 @@ absl::Status SeriesStream::AddSeries(thanos::Series* wire, std::vector<StoreSeri
 
 absl::Status SeriesStream::ConvertResponse(std::vector<StoreSeries>* ready,
                                            std::vector<std::string>* warns) {
-  switch (response_->result_case()) {
-    case thanos::SeriesResponse::kSeries:
-      return AddSeries(response_->mutable_series(), ready);
-    case thanos::SeriesResponse::kBatch:
-      for (thanos::Series& s : *response_->mutable_batch()->mutable_series()) {
-        if (absl::Status st = AddSeries(&s, ready); !st.ok())
+  if (!frame_.status().ok()) {
+    return absl::InvalidArgumentError(fmt::format("receive series from {}: {}", options_.store_name,
+                                                  ToStd(frame_.status().message())));
+  }
+  const SeriesResponseView& view = frame_.view();
+  switch (view.kind()) {
+    case FrameKind::kSeries:
+    case FrameKind::kBatch:
+      for (size_t i = 0; i < view.series_count(); ++i) {
+        if (absl::Status st = AddSeries(i, ready); !st.ok())
           return st;
       }
       return absl::OkStatus();
-    case thanos::SeriesResponse::kWarning:
-      warns->push_back(response_->warning());
+    case FrameKind::kWarning:
+      warns->emplace_back(view.warning());
       return absl::OkStatus();
-    case thanos::SeriesResponse::kHints:
-    case thanos::SeriesResponse::RESULT_NOT_SET:
+    case FrameKind::kHints:
+    case FrameKind::kNone:
       return absl::OkStatus();
   }
   return absl::OkStatus();
@@ -207,15 +202,14 @@ void SeriesStream::OnReadDone(bool ok) {
   }
   if (closing) {
     // Being destroyed: drain until the cancelled call's reads fail.
-    ResetResponse();
-    StartRead(response_);
+    StartRead(&frame_);
     return;
   }
-  const int64_t frame_bytes = static_cast<int64_t>(response_->ByteSizeLong());
+  const int64_t frame_bytes = static_cast<int64_t>(frame_.wire_bytes());
   std::vector<StoreSeries> ready;
   std::vector<std::string> warns;
   absl::Status status = ConvertResponse(&ready, &warns);
-  ResetResponse();
+  frame_.Release();
   bool issue_read = false;
   bool cancel = false;
   bool release = false;
@@ -254,7 +248,7 @@ void SeriesStream::OnReadDone(bool ok) {
   if (release)
     RemoveHold();
   if (issue_read)
-    StartRead(response_);
+    StartRead(&frame_);
 }
 
 void SeriesStream::OnDone(const grpc::Status& status) {
@@ -293,7 +287,7 @@ absl::StatusOr<bool> SeriesStream::Next(StoreSeries* out, const engine::QueryCon
       }
       lock.unlock();
       if (resume)
-        StartRead(response_);
+        StartRead(&frame_);
       return true;
     }
     if (done_)

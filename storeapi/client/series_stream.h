@@ -1,8 +1,10 @@
 // One asynchronous StoreAPI Series call (gRPC callback API: no thread per stream). Frames are
 // read on gRPC's threads into a bounded buffer and handed to one consumer series by series:
 // `batch` frames are unpacked, consecutive frames of the same series are joined, `hints` frames
-// are ignored and `warning` frames collected. When the buffer is full the stream stops reading
-// until the consumer catches up, so a fast store cannot make the query hold its whole answer.
+// are ignored and `warning` frames collected. Frames are read with the hand-written wire reader
+// (series_frame.h), not as generated protobuf messages; a malformed frame fails the stream. When
+// the buffer is full the stream stops reading until the consumer catches up, so a fast store cannot
+// make the query hold its whole answer.
 //
 //   auto stream = SeriesStream::Open(client, request, options);
 //   StoreSeries s;
@@ -23,7 +25,6 @@
 #include <string>
 #include <vector>
 
-#include <google/protobuf/arena.h>
 #include <grpcpp/grpcpp.h>
 
 #include "proto/thanos/store.grpc.pb.h"
@@ -32,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "engine/model/labels.h"
 #include "engine/storage/queryable.h"
+#include "storeapi/client/series_frame.h"
 #include "storeapi/client/store_client.h"
 
 namespace paodin::storeapi {
@@ -40,7 +42,7 @@ namespace paodin::storeapi {
 struct StoreChunk {
   int64_t min_time = 0;
   int64_t max_time = 0;
-  // Raw Prometheus chunk bytes (moved out of the wire message, not copied).
+  // Raw Prometheus chunk bytes (copied once out of the received frame).
   std::string data;
   // Index of the store the chunk came from, in the Select's store list (for messages).
   uint32_t store_index = 0;
@@ -85,7 +87,7 @@ struct SeriesStreamOptions {
 };
 
 // An open Series call. Not thread-safe: one consumer calls Next().
-class SeriesStream : private grpc::ClientReadReactor<thanos::SeriesResponse> {
+class SeriesStream : private grpc::ClientReadReactor<SeriesFrame> {
  public:
   // Starts the call at once (the request is copied). Never fails: connection errors surface
   // through Next() and store_error().
@@ -123,12 +125,11 @@ class SeriesStream : private grpc::ClientReadReactor<thanos::SeriesResponse> {
   void OnReadDone(bool ok) override;
   void OnDone(const grpc::Status& status) override;
 
-  // Converts response_ into series appended to `ready` (in order). Returns an error for a
-  // protocol violation.
+  // Converts frame_ into series appended to `ready` (in order). Returns an error for a
+  // malformed frame or a protocol violation.
   absl::Status ConvertResponse(std::vector<StoreSeries>* ready, std::vector<std::string>* warns);
-  absl::Status AddSeries(thanos::Series* wire, std::vector<StoreSeries>* ready);
-  // Drops the last frame: resets the arena and makes a fresh response_ in it.
-  void ResetResponse();
+  // Converts series `index` of frame_.
+  absl::Status AddSeries(size_t index, std::vector<StoreSeries>* ready);
   // Called with mu_ held when the call has finished: the store's error, if any.
   absl::Status FinalErrorLocked() const;
 
@@ -136,11 +137,8 @@ class SeriesStream : private grpc::ClientReadReactor<thanos::SeriesResponse> {
   SeriesStreamOptions options_;
   grpc::ClientContext context_;
   thanos::SeriesRequest request_;
-  // Each frame is parsed into an arena that is reset once the frame is converted, so a batch's
-  // messages and short strings cost no malloc; the first block is reused for every frame.
-  std::unique_ptr<char[]> arena_block_;
-  std::unique_ptr<google::protobuf::Arena> arena_;
-  thanos::SeriesResponse* response_ = nullptr;  // on arena_; owned by the reader side
+  // The frame being read; reused for every read. Owned by the reader side.
+  SeriesFrame frame_;
   // Reader-side state.
   StoreSeries pending_;  // last series, waiting for a possible continuation frame
   bool has_pending_ = false;

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
+#include <grpcpp/generic/async_generic_service.h>
 #include <gtest/gtest.h>
 
 #include "engine/util/status_matchers.h"
@@ -77,6 +78,150 @@ class SeriesStreamTest : public ::testing::Test {
     return SeriesStream::Open(client, req, options);
   }
 };
+
+// A server that answers every call with fixed raw frames (any bytes, valid or not), then OK.
+class RawFrameServer {
+ public:
+  explicit RawFrameServer(std::vector<std::string> frames) : service_(std::move(frames)) {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterCallbackGenericService(&service_);
+    server_ = builder.BuildAndStart();
+  }
+
+  ~RawFrameServer() { server_->Shutdown(); }
+
+  std::string address() const { return fmt::format("127.0.0.1:{}", port_); }
+
+ private:
+  class Service : public grpc::CallbackGenericService {
+   public:
+    explicit Service(std::vector<std::string> frames) : frames_(std::move(frames)) {}
+
+    grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext*) override {
+      return new Writer(frames_);
+    }
+
+   private:
+    class Writer : public grpc::ServerGenericBidiReactor {
+     public:
+      explicit Writer(const std::vector<std::string>& frames) : frames_(frames) { Next(); }
+
+      void OnWriteDone(bool ok) override {
+        if (ok) {
+          Next();
+        } else {
+          Finish(grpc::Status::CANCELLED);
+        }
+      }
+
+      void OnDone() override { delete this; }
+
+     private:
+      void Next() {
+        if (next_ == frames_.size()) {
+          Finish(grpc::Status::OK);
+          return;
+        }
+        grpc::Slice slice(frames_[next_++]);
+        buffer_ = grpc::ByteBuffer(&slice, 1);
+        StartWrite(&buffer_);
+      }
+
+      const std::vector<std::string>& frames_;
+      size_t next_ = 0;
+      grpc::ByteBuffer buffer_;
+    };
+
+    std::vector<std::string> frames_;
+  };
+
+  Service service_;
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+thanos::Series WireSeries(std::vector<std::pair<std::string, std::string>> labels,
+                          std::vector<thanos::Chunk::Encoding> chunk_types) {
+  thanos::Series s;
+  for (const auto& [name, value] : labels) {
+    thanos::Label* l = s.add_labels();
+    l->set_name(name);
+    l->set_value(value);
+  }
+  int64_t t = 0;
+  for (thanos::Chunk::Encoding type : chunk_types) {
+    thanos::AggrChunk* c = s.add_chunks();
+    c->set_min_time(t);
+    c->set_max_time(t + 10);
+    t += 100;
+    c->mutable_raw()->set_type(type);
+    c->mutable_raw()->set_data("chunk");
+  }
+  return s;
+}
+
+std::string SeriesFrameBytes(const thanos::Series& s) {
+  thanos::SeriesResponse r;
+  *r.mutable_series() = s;
+  return r.SerializeAsString();
+}
+
+std::unique_ptr<SeriesStream> OpenRaw(const RawFrameServer& server) {
+  SeriesStreamOptions options;
+  options.store_name = server.address();
+  auto client = std::make_shared<StoreClient>(server.address(),
+                                              MakeStoreChannel(server.address(), ChannelOptions{}));
+  return SeriesStream::Open(client, AllSeriesRequest(), options);
+}
+
+TEST(SeriesStreamRawTest, ConvertsFramesLikeThanos) {
+  std::vector<std::string> frames;
+  thanos::SeriesResponse hints;
+  hints.mutable_hints()->set_type_url("type.googleapis.com/thanos.SeriesResponseHints");
+  frames.push_back(hints.SerializeAsString());
+  // Unsorted labels, an empty value (dropped) and a histogram chunk (dropped with a warning).
+  frames.push_back(SeriesFrameBytes(WireSeries({{"job", "api"}, {"__name__", "up"}, {"gone", ""}},
+                                               {thanos::Chunk::XOR, thanos::Chunk::HISTOGRAM})));
+  // Continuation of the same series.
+  frames.push_back(
+      SeriesFrameBytes(WireSeries({{"__name__", "up"}, {"job", "api"}}, {thanos::Chunk::XOR})));
+  thanos::SeriesResponse warning;
+  warning.set_warning("partial data");
+  frames.push_back(warning.SerializeAsString());
+  thanos::SeriesResponse batch;
+  *batch.mutable_batch()->add_series() =
+      WireSeries({{"__name__", "up"}, {"job", "db"}}, {thanos::Chunk::XOR});
+  *batch.mutable_batch()->add_series() =
+      WireSeries({{"__name__", "up"}, {"job", "web"}}, {thanos::Chunk::XOR, thanos::Chunk::XOR});
+  frames.push_back(batch.SerializeAsString() + std::string("\x38\x05", 2));  // + unknown field
+  RawFrameServer server(frames);
+  auto stream = OpenRaw(server);
+  Drained d = Drain(*stream);
+  EXPECT_TRUE(d.store_error.ok()) << d.store_error;
+  EXPECT_THAT(d.labels, ElementsAre(R"({__name__="up", job="api"})", R"({__name__="up", job="db"})",
+                                    R"({__name__="up", job="web"})"));
+  EXPECT_THAT(d.chunk_counts, ElementsAre(2, 1, 2));
+  EXPECT_THAT(d.warnings, ElementsAre("partial data", "dropped 1 chunks from " + server.address() +
+                                                          ": only raw XOR chunks are supported"));
+  EXPECT_EQ(stream->frames_received(), 5);
+  size_t total = 0;
+  for (const std::string& f : frames)
+    total += f.size();
+  EXPECT_EQ(stream->bytes_received(), static_cast<int64_t>(total));
+}
+
+TEST(SeriesStreamRawTest, MalformedFrameIsAStoreError) {
+  RawFrameServer server({SeriesFrameBytes(WireSeries({{"job", "a"}}, {thanos::Chunk::XOR})),
+                         std::string("\x0a\x09\x0a", 3),
+                         SeriesFrameBytes(WireSeries({{"job", "b"}}, {thanos::Chunk::XOR}))});
+  auto stream = OpenRaw(server);
+  Drained d = Drain(*stream);
+  EXPECT_THAT(d.labels, ElementsAre(R"({job="a"})"));
+  EXPECT_THAT(d.store_error, paodin::testing::StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(std::string(d.store_error.message()),
+              HasSubstr("receive series from " + server.address() + ": malformed SeriesResponse"));
+}
 
 TEST_F(SeriesStreamTest, ReadsEverySeriesInOrderWithExternalLabels) {
   FakeStore store(ThreeSeries());

@@ -138,6 +138,7 @@ std::shared_ptr<grpc::Channel> MakeStoreChannel(std::string_view address,
 StoreClient::StoreClient(std::string address, std::shared_ptr<grpc::Channel> channel)
     : address_(std::move(address)),
       channel_(std::move(channel)),
+      series_method_("/thanos.Store/Series", grpc::internal::RpcMethod::SERVER_STREAMING, channel_),
       store_(thanos::Store::NewStub(channel_)),
       info_(thanos::info::Info::NewStub(channel_)) {}
 

@@ -123,9 +123,14 @@ class StoreClient {
 
   grpc::Channel& channel() { return *channel_; }
 
+  // "/thanos.Store/Series" registered on channel(), for calls that read the frames without the
+  // generated message (SeriesStream).
+  const grpc::internal::RpcMethod& series_method() const { return series_method_; }
+
  private:
   std::string address_;
   std::shared_ptr<grpc::Channel> channel_;
+  grpc::internal::RpcMethod series_method_;
   std::unique_ptr<thanos::Store::Stub> store_;
   std::unique_ptr<thanos::info::Info::Stub> info_;
 };
