@@ -237,6 +237,10 @@ class RangeFunctionOp : public StepOp, public StreamSource {
       scanned_.assign(ns, 0);
       resets_.resize(ns);
     }
+    if (IsExtremum(kind_)) {
+      scanned_.assign(ns, 0);
+      mono_.resize(ns);
+    }
     if (id_ == FunctionId::kAbsentOverTime) {
       series_.push_back(src_.absent_labels);
       return &series_;
@@ -393,8 +397,14 @@ class RangeFunctionOp : public StepOp, public StreamSource {
     kPresent,
     kSumOverTime,
     kAvgOverTime,
+    kMaxOverTime,
+    kMinOverTime,
     kGeneric
   };
+
+  static constexpr bool IsExtremum(Kind k) {
+    return k == Kind::kMaxOverTime || k == Kind::kMinOverTime;
+  }
 
   static Kind KindOf(FunctionId id, bool has_at) {
     if (has_at)
@@ -416,6 +426,10 @@ class RangeFunctionOp : public StepOp, public StreamSource {
         return Kind::kSumOverTime;
       case FunctionId::kAvgOverTime:
         return Kind::kAvgOverTime;
+      case FunctionId::kMaxOverTime:
+        return Kind::kMaxOverTime;
+      case FunctionId::kMinOverTime:
+        return Kind::kMinOverTime;
       default:
         return Kind::kGeneric;
     }
@@ -497,6 +511,10 @@ class RangeFunctionOp : public StepOp, public StreamSource {
     lo_[j] = hi_[j] = 0;
     if (!resets_.empty())
       resets_[j] = {};
+    if (!mono_.empty()) {
+      mono_[j] = {};
+      scanned_[j] = 0;
+    }
   }
 
   // Drops samples before the window start of series j (windows only move forward).
@@ -508,6 +526,19 @@ class RangeFunctionOp : public StepOp, public StreamSource {
     hi_[j] -= dropped;
     if (!scanned_.empty())
       scanned_[j] -= std::min(scanned_[j], dropped);
+    if (!mono_.empty())
+      ShiftMono(mono_[j], lo_[j] + dropped, dropped);
+  }
+
+  // max/min_over_time: drops queued indexes before `lo` and shifts the rest down by `dropped`
+  // (the buffer lost its first `dropped` samples).
+  static void ShiftMono(std::vector<uint32_t>& q, size_t lo, size_t dropped) {
+    size_t k = 0;
+    while (k < q.size() && q[k] < lo)
+      ++k;
+    q.erase(q.begin(), q.begin() + static_cast<ptrdiff_t>(k));
+    for (uint32_t& x : q)
+      x -= static_cast<uint32_t>(dropped);
   }
 
   template <class Emit>
@@ -530,6 +561,10 @@ class RangeFunctionOp : public StepOp, public StreamSource {
         return Loop<Kind::kSumOverTime>(j, s0, n, argv, any, emit);
       case Kind::kAvgOverTime:
         return Loop<Kind::kAvgOverTime>(j, s0, n, argv, any, emit);
+      case Kind::kMaxOverTime:
+        return Loop<Kind::kMaxOverTime>(j, s0, n, argv, any, emit);
+      case Kind::kMinOverTime:
+        return Loop<Kind::kMinOverTime>(j, s0, n, argv, any, emit);
       case Kind::kGeneric:
         return Loop<Kind::kGeneric>(j, s0, n, argv, any, emit);
     }
@@ -579,6 +614,10 @@ class RangeFunctionOp : public StepOp, public StreamSource {
         hi -= dropped;
         if (!scanned_.empty())
           scanned_[j] -= std::min(scanned_[j], dropped);
+        if constexpr (IsExtremum(K)) {
+          if (dropped > 0)
+            ShiftMono(mono_[j], lo + dropped, dropped);
+        }
       }
       PAODIN_RETURN_IF_ERROR(src_.streams.FillUntil(j, maxt, *ctx_));
       if (src_.has_at)
@@ -608,6 +647,26 @@ class RangeFunctionOp : public StepOp, public StreamSource {
           marks.erase(marks.begin(), marks.begin() + static_cast<ptrdiff_t>(stale));
         }
       }
+      if constexpr (IsExtremum(K)) {
+        // A monotonic queue of the window's non-NaN samples: Prometheus' loop (`v > max ||
+        // isNaN(max)`) yields the first of the largest non-NaN values, or NaN when all are NaN.
+        std::vector<uint32_t>& q = mono_[j];
+        for (size_t k = std::max(scanned_[j], lo); k < hi; ++k) {
+          if (std::isnan(vs[k]))
+            continue;
+          while (!q.empty() &&
+                 (K == Kind::kMaxOverTime ? vs[q.back()] < vs[k] : vs[q.back()] > vs[k])) {
+            q.pop_back();
+          }
+          q.push_back(static_cast<uint32_t>(k));
+        }
+        scanned_[j] = std::max(scanned_[j], hi);
+        size_t stale = 0;
+        while (stale < q.size() && q[stale] < lo)
+          ++stale;
+        if (stale > 0)
+          q.erase(q.begin(), q.begin() + static_cast<ptrdiff_t>(stale));
+      }
       if (hi == lo)
         continue;
       if (any != nullptr)
@@ -629,6 +688,8 @@ class RangeFunctionOp : public StepOp, public StreamSource {
         v = vs[hi - 1];
       } else if constexpr (K == Kind::kPresent) {
         v = 1;
+      } else if constexpr (IsExtremum(K)) {
+        v = mono_[j].empty() ? std::numeric_limits<double>::quiet_NaN() : vs[mono_[j].front()];
       } else if constexpr (K == Kind::kSumOverTime || K == Kind::kAvgOverTime) {
         had_output_[j] = 1;
         pending[num_pending++] = Pending{i, lo, hi};
@@ -673,6 +734,9 @@ class RangeFunctionOp : public StepOp, public StreamSource {
   // Rate and increase: how far each buffer was scanned for resets, and the resets found.
   std::vector<size_t> scanned_;
   std::vector<std::vector<ResetMark>> resets_;
+  // max/min_over_time: per series, buffer indexes of the window's candidate extremes (values
+  // decreasing for max, increasing for min; oldest first). scanned_ is how far they were fed.
+  std::vector<std::vector<uint32_t>> mono_;
   std::vector<char> had_output_;
   std::vector<double> argv_;
   std::vector<char> any_;

@@ -3,7 +3,10 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <limits>
 #include <map>
+#include <span>
 #include <string>
 #include <thread>
 
@@ -401,7 +404,15 @@ namespace {
 // kernel applied to each full window, on every evaluation path: the series-major root path, the
 // step batches under a binary operator, and the stream blocks under an aggregation; with one
 // thread and with two.
-TEST(RangeFunctionPathsTest, IncrementalWindowsEqualTheFullWindowKernel) {
+struct PathFn {
+  const char* name;
+  promql::FunctionId id;
+};
+
+// Checks every function of `fns` on 40 irregular series whose next value `next_value(prev,
+// rnd)` gives.
+void CheckPathsAgainstKernel(std::span<const PathFn> fns,
+                             const std::function<double(double, uint64_t)>& next_value) {
   MemoryQueryable store;
   std::vector<std::vector<std::pair<int64_t, double>>> data(40);
   uint64_t rnd = 12345;
@@ -414,30 +425,17 @@ TEST(RangeFunctionPathsTest, IncrementalWindowsEqualTheFullWindowKernel) {
     double v = 0;
     int64_t t = static_cast<int64_t>(next() % 20000);
     while (t < 3'600'000) {
-      v = next() % 23 == 0 ? static_cast<double>(next() % 5) : v + static_cast<double>(next() % 9);
+      v = next_value(v, next());
       store.Add(l, t, v);
       data[s].push_back({t, v});
       t += 5000 + static_cast<int64_t>(next() % 40000);  // irregular, sometimes gaps > range
     }
   }
 
-  struct Fn {
-    const char* name;
-    promql::FunctionId id;
-  };
-
-  const Fn fns[] = {{"rate", promql::FunctionId::kRate},
-                    {"increase", promql::FunctionId::kIncrease},
-                    {"delta", promql::FunctionId::kDelta},
-                    {"count_over_time", promql::FunctionId::kCountOverTime},
-                    {"last_over_time", promql::FunctionId::kLastOverTime},
-                    {"present_over_time", promql::FunctionId::kPresentOverTime},
-                    {"sum_over_time", promql::FunctionId::kSumOverTime},
-                    {"avg_over_time", promql::FunctionId::kAvgOverTime}};
   const int64_t start = 600'000, end = 3'500'000;
   for (int64_t range_ms : {60'000, 300'000, 1'234'000}) {
     for (int64_t step : {15'000, 60'000, 77'000}) {
-      for (const Fn& fn : fns) {
+      for (const PathFn& fn : fns) {
         // Expected: the kernel on each full window.
         std::map<std::string, std::vector<std::pair<int64_t, double>>> want;
         for (int s = 0; s < 40; ++s) {
@@ -488,6 +486,43 @@ TEST(RangeFunctionPathsTest, IncrementalWindowsEqualTheFullWindowKernel) {
       }
     }
   }
+}
+
+TEST(RangeFunctionPathsTest, IncrementalWindowsEqualTheFullWindowKernel) {
+  const PathFn fns[] = {{"rate", promql::FunctionId::kRate},
+                        {"increase", promql::FunctionId::kIncrease},
+                        {"delta", promql::FunctionId::kDelta},
+                        {"count_over_time", promql::FunctionId::kCountOverTime},
+                        {"last_over_time", promql::FunctionId::kLastOverTime},
+                        {"present_over_time", promql::FunctionId::kPresentOverTime},
+                        {"sum_over_time", promql::FunctionId::kSumOverTime},
+                        {"avg_over_time", promql::FunctionId::kAvgOverTime},
+                        {"max_over_time", promql::FunctionId::kMaxOverTime},
+                        {"min_over_time", promql::FunctionId::kMinOverTime}};
+  CheckPathsAgainstKernel(fns, [](double v, uint64_t r) {
+    // Counters with resets.
+    return r % 23 == 0 ? static_cast<double>((r >> 8) % 5) : v + static_cast<double>((r >> 8) % 9);
+  });
+}
+
+// max/min_over_time's queue against Prometheus' loop where it is subtle: NaNs (first, last,
+// all of a window), signed zeros (the first of equal extremes wins), infinities, ties.
+TEST(RangeFunctionPathsTest, IncrementalExtremesMatchTheKernelOnSpecialValues) {
+  const PathFn fns[] = {{"max_over_time", promql::FunctionId::kMaxOverTime},
+                        {"min_over_time", promql::FunctionId::kMinOverTime}};
+  CheckPathsAgainstKernel(fns, [](double, uint64_t r) {
+    const double kValues[] = {std::numeric_limits<double>::quiet_NaN(),
+                              0.0,
+                              -0.0,
+                              1.0,
+                              -1.0,
+                              2.0,
+                              std::numeric_limits<double>::infinity(),
+                              -std::numeric_limits<double>::infinity()};
+    // NaN three times as often, so that whole windows are NaN now and then.
+    const uint64_t k = (r >> 8) % 10;
+    return k >= 8 ? kValues[0] : kValues[k];
+  });
 }
 
 }  // namespace
