@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include <fmt/format.h>
@@ -506,29 +507,58 @@ absl::StatusOr<std::vector<std::string>> Proxy::LabelValues(
   return default_->LabelValues(name, start_ms, end_ms, matchers, ctx);
 }
 
+namespace {
+
+// Where a label call goes: its matchers without the selector labels, its strategy and the
+// selected stores. Null when the selector labels rule the request out (an empty answer).
+struct LabelPlan {
+  std::vector<engine::Matcher> matchers;
+  Resolved resolved;
+  std::vector<StoreRef> stores;
+};
+
+std::optional<LabelPlan> PlanLabelCall(const ProxyOptions& options, const StoreProvider& provider,
+                                       const RequestOptions& request, int64_t start_ms,
+                                       int64_t end_ms,
+                                       std::span<const engine::Matcher> request_matchers) {
+  LabelPlan plan;
+  if (!MatchSelectorLabels(request_matchers, options.selector_labels, &plan.matchers))
+    return std::nullopt;
+  plan.resolved = Resolve(options, request);
+  plan.stores =
+      SelectStores(provider.Stores(), start_ms, end_ms, plan.matchers, request.store_matchers);
+  return plan;
+}
+
+// The fields LabelNamesRequest and LabelValuesRequest share.
+template <typename Req>
+void FillLabelRequest(const LabelPlan& plan, int64_t start_ms, int64_t end_ms, int64_t limit,
+                      Req* req) {
+  req->set_start(start_ms);
+  req->set_end(end_ms);
+  req->set_partial_response_strategy(ToWire(plan.resolved.strategy));
+  AddMatchers(plan.matchers, req->mutable_matchers());
+  if (limit > 0)
+    req->set_limit(limit);
+}
+
+}  // namespace
+
 absl::StatusOr<LabelResult> Proxy::LabelNamesWithWarnings(
     const RequestOptions& request, int64_t start_ms, int64_t end_ms,
     std::span<const engine::Matcher> request_matchers, int64_t limit,
     const engine::QueryContext& ctx) const {
   if (absl::Status st = ctx.Done(); !st.ok())
     return st;
-  std::vector<engine::Matcher> matchers;
-  if (!MatchSelectorLabels(request_matchers, options_.selector_labels, &matchers))
+  std::optional<LabelPlan> plan =
+      PlanLabelCall(options_, *stores_, request, start_ms, end_ms, request_matchers);
+  if (!plan.has_value())
     return LabelResult{};
-  const Resolved resolved = Resolve(options_, request);
-  const std::vector<StoreRef> all = stores_->Stores();
-  const std::vector<StoreRef> stores =
-      SelectStores(all, start_ms, end_ms, matchers, request.store_matchers);
   thanos::LabelNamesRequest req;
-  req.set_start(start_ms);
-  req.set_end(end_ms);
-  req.set_partial_response_strategy(ToWire(resolved.strategy));
-  AddMatchers(matchers, req.mutable_matchers());
-  if (limit > 0)
-    req.set_limit(limit);
+  FillLabelRequest(*plan, start_ms, end_ms, limit, &req);
   using Call = UnaryCall<thanos::LabelNamesRequest, thanos::LabelNamesResponse>;
   return FanOutLabels<thanos::LabelNamesRequest, thanos::LabelNamesResponse>(
-      stores, req, resolved, SelectDeadline(options_, ctx), limit, "label names",
+      plan->stores, req, plan->resolved, SelectDeadline(options_, ctx), limit, "label names",
       options_.observer.get(), "LabelNames",
       [](StoreClient& client, Call* c, std::function<void(grpc::Status)> done) {
         client.store().async()->LabelNames(&c->context, &c->request, &c->response, std::move(done));
@@ -542,24 +572,16 @@ absl::StatusOr<LabelResult> Proxy::LabelValuesWithWarnings(
     const engine::QueryContext& ctx) const {
   if (absl::Status st = ctx.Done(); !st.ok())
     return st;
-  std::vector<engine::Matcher> matchers;
-  if (!MatchSelectorLabels(request_matchers, options_.selector_labels, &matchers))
+  std::optional<LabelPlan> plan =
+      PlanLabelCall(options_, *stores_, request, start_ms, end_ms, request_matchers);
+  if (!plan.has_value())
     return LabelResult{};
-  const Resolved resolved = Resolve(options_, request);
-  const std::vector<StoreRef> all = stores_->Stores();
-  const std::vector<StoreRef> stores =
-      SelectStores(all, start_ms, end_ms, matchers, request.store_matchers);
   thanos::LabelValuesRequest req;
   req.set_label(std::string(name));
-  req.set_start(start_ms);
-  req.set_end(end_ms);
-  req.set_partial_response_strategy(ToWire(resolved.strategy));
-  AddMatchers(matchers, req.mutable_matchers());
-  if (limit > 0)
-    req.set_limit(limit);
+  FillLabelRequest(*plan, start_ms, end_ms, limit, &req);
   using Call = UnaryCall<thanos::LabelValuesRequest, thanos::LabelValuesResponse>;
   return FanOutLabels<thanos::LabelValuesRequest, thanos::LabelValuesResponse>(
-      stores, req, resolved, SelectDeadline(options_, ctx), limit, "label values",
+      plan->stores, req, plan->resolved, SelectDeadline(options_, ctx), limit, "label values",
       options_.observer.get(), "LabelValues",
       [](StoreClient& client, Call* c, std::function<void(grpc::Status)> done) {
         client.store().async()->LabelValues(&c->context, &c->request, &c->response,

@@ -9,38 +9,10 @@
 
 #include "engine/model/matcher.h"
 #include "storeapi/chunkenc/xor.h"
+#include "storeapi/server/convert.h"
 
 namespace paodin::storeapi::testing {
 namespace {
-
-absl::StatusOr<std::vector<engine::Matcher>> ToMatchers(
-    const google::protobuf::RepeatedPtrField<thanos::LabelMatcher>& wire) {
-  std::vector<engine::Matcher> out;
-  for (const thanos::LabelMatcher& m : wire) {
-    engine::MatchType type = engine::MatchType::kEqual;
-    switch (m.type()) {
-      case thanos::LabelMatcher::EQ:
-        type = engine::MatchType::kEqual;
-        break;
-      case thanos::LabelMatcher::NEQ:
-        type = engine::MatchType::kNotEqual;
-        break;
-      case thanos::LabelMatcher::RE:
-        type = engine::MatchType::kRegexMatch;
-        break;
-      case thanos::LabelMatcher::NRE:
-        type = engine::MatchType::kRegexNoMatch;
-        break;
-      default:
-        return absl::InvalidArgumentError("unknown matcher type");
-    }
-    auto matcher = engine::Matcher::Make(type, m.name(), m.value());
-    if (!matcher.ok())
-      return matcher.status();
-    out.push_back(*std::move(matcher));
-  }
-  return out;
-}
 
 std::string_view Get(const LabelPairs& labels, std::string_view name) {
   for (const auto& [n, v] : labels) {
@@ -127,7 +99,7 @@ class FakeStore::StoreService final : public thanos::Store::Service {
                                  ? ""
                                  : std::string(it->second.data(), it->second.size());
     }
-    auto matchers = ToMatchers(req->matchers());
+    auto matchers = MatchersFromProto(req->matchers());
     if (!matchers.ok()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           std::string(matchers.status().message()));
@@ -223,7 +195,7 @@ class FakeStore::StoreService final : public thanos::Store::Service {
   grpc::Status LabelNames(grpc::ServerContext* ctx, const thanos::LabelNamesRequest* req,
                           thanos::LabelNamesResponse* resp) override {
     const FakeStoreConfig cfg = owner_->config();
-    auto matchers = ToMatchers(req->matchers());
+    auto matchers = MatchersFromProto(req->matchers());
     if (!matchers.ok())
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad matcher");
     std::set<std::string> names;
@@ -247,7 +219,7 @@ class FakeStore::StoreService final : public thanos::Store::Service {
   grpc::Status LabelValues(grpc::ServerContext* ctx, const thanos::LabelValuesRequest* req,
                            thanos::LabelValuesResponse* resp) override {
     const FakeStoreConfig cfg = owner_->config();
-    auto matchers = ToMatchers(req->matchers());
+    auto matchers = MatchersFromProto(req->matchers());
     if (!matchers.ok())
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad matcher");
     std::set<std::string> values;
