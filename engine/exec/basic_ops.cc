@@ -1460,43 +1460,53 @@ bool ResolveAt(promql::AtModifier at, int64_t at_ms, const StepRange& query, int
 }
 
 absl::Status SeriesStreams::FillSlow(size_t j, int64_t t, ExecContext& ctx) {
+  // Tiles are decoded straight into the buffer's tail, then filtered in place.
+  constexpr size_t kTile = kFillTile;
   SampleBuffer& b = bufs[j];
-  int64_t tile_ts[256];
-  double tile_vs[256];
   int64_t scanned = 0;
   const size_t start = b.ts.size();
   absl::Status status;
   while (b.it != nullptr && (b.ts.empty() || b.ts.back() <= t)) {
-    absl::StatusOr<size_t> got = b.it->Next(tile_ts, tile_vs);
+    const size_t at = b.ts.size();
+    int64_t* ts = b.ts.Extend(kTile);
+    double* vs = b.vs.Extend(kTile);
+    absl::StatusOr<size_t> got =
+        b.it->Next(std::span<int64_t>(ts, kTile), std::span<double>(vs, kTile));
     if (!got.ok()) {
+      b.ts.Truncate(at);
+      b.vs.Truncate(at);
       status = got.status();
       break;
     }
-    const size_t n = *got;
+    const size_t n = std::min(*got, kTile);
     if (n == 0) {
+      b.ts.Truncate(at);
+      b.vs.Truncate(at);
       b.it.reset();
       break;
     }
     scanned += static_cast<int64_t>(n);
-    bool clean = tile_ts[0] >= min_t && tile_ts[n - 1] <= max_t;
+    bool clean = ts[0] >= min_t && ts[n - 1] <= max_t;
     if (clean && drop_stale) {
       for (size_t i = 0; i < n; ++i)
-        clean &= !IsStaleNaN(tile_vs[i]);
+        clean &= !IsStaleNaN(vs[i]);
     }
-    if (clean) {
-      // The common case: the whole tile is in range and has no marker to drop.
-      b.ts.insert(b.ts.end(), tile_ts, tile_ts + n);
-      b.vs.insert(b.vs.end(), tile_vs, tile_vs + n);
-    } else {
+    size_t w = n;
+    if (!clean) {
+      // Keep what is in range (and not a dropped marker), in order.
+      w = 0;
       for (size_t i = 0; i < n; ++i) {
-        if (tile_ts[i] < min_t || tile_ts[i] > max_t)
+        if (ts[i] < min_t || ts[i] > max_t)
           continue;
-        if (drop_stale && IsStaleNaN(tile_vs[i]))
+        if (drop_stale && IsStaleNaN(vs[i]))
           continue;
-        b.ts.push_back(tile_ts[i]);
-        b.vs.push_back(tile_vs[i]);
+        ts[w] = ts[i];
+        vs[w] = vs[i];
+        ++w;
       }
     }
+    b.ts.Truncate(at + w);
+    b.vs.Truncate(at + w);
   }
   // The shared counters are touched once per fill, not once per tile.
   ctx.samples_scanned.fetch_add(scanned, std::memory_order_relaxed);
@@ -1506,10 +1516,12 @@ absl::Status SeriesStreams::FillSlow(size_t j, int64_t t, ExecContext& ctx) {
 
 size_t SeriesStreams::Compact(size_t j, size_t keep_from, ExecContext& ctx) {
   SampleBuffer& b = bufs[j];
-  if (keep_from < 64 || keep_from * 2 < b.ts.size())
+  // Only when the next tile would not fit: the buffer stays at its capacity instead of being
+  // moved on every call.
+  if (keep_from < 64 || keep_from * 2 < b.ts.size() || b.ts.size() + kFillTile <= b.ts.capacity())
     return 0;
-  b.ts.erase(b.ts.begin(), b.ts.begin() + keep_from);
-  b.vs.erase(b.vs.begin(), b.vs.begin() + keep_from);
+  b.ts.EraseFront(keep_from);
+  b.vs.EraseFront(keep_from);
   ctx.ReleaseSamples(static_cast<int64_t>(keep_from));
   return keep_from;
 }

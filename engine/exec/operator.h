@@ -22,6 +22,7 @@
 #include "engine/exec/worker_pool.h"
 #include "engine/model/labels.h"
 #include "engine/storage/queryable.h"
+#include "engine/util/pod_vector.h"
 
 namespace paodin::engine::exec {
 
@@ -205,6 +206,9 @@ struct SeriesSamples {
   std::vector<int64_t> ts;
   std::vector<double> vs;
 
+  // Samples decoded per iterator call.
+  static constexpr size_t kFillTile = 128;
+
   size_t NumSeries() const { return labels.size(); }
 };
 
@@ -213,8 +217,9 @@ struct SeriesSamples {
 struct SampleBuffer {
   // Null once exhausted, or when the samples were given in full.
   std::unique_ptr<SampleIterator> it;
-  std::vector<int64_t> ts;
-  std::vector<double> vs;
+  // Decoded straight into (PodVector grows by an uninitialized tail).
+  PodVector<int64_t> ts;
+  PodVector<double> vs;
 };
 
 // The series an operator reads, each with its sample buffer.
@@ -225,6 +230,9 @@ struct SeriesStreams {
   int64_t min_t = std::numeric_limits<int64_t>::min();
   int64_t max_t = std::numeric_limits<int64_t>::max();
   bool drop_stale = false;
+
+  // Samples decoded per iterator call.
+  static constexpr size_t kFillTile = 128;
 
   size_t NumSeries() const { return labels.size(); }
 
@@ -238,7 +246,8 @@ struct SeriesStreams {
   }
 
   // Drops series j's samples before index `keep_from` when that frees enough to be worth the
-  // move (amortized O(1) per sample); returns how many were dropped (indexes shift by that).
+  // move (amortized O(1) per sample) and the buffer is too full for the next tile; returns how
+  // many were dropped (indexes shift by that).
   size_t Compact(size_t j, size_t keep_from, ExecContext& ctx);
 
  private:

@@ -6,6 +6,7 @@
 
 #include <xxhash.h>
 
+#include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "absl/strings/str_cat.h"
 
@@ -19,7 +20,7 @@ constexpr bool FitsBucket(int64_t dod, int nbits) {
   return dod >= -(half - 1) && dod <= half;
 }
 
-uint64_t LoadBigEndian64(const uint8_t* p) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline uint64_t LoadBigEndian64(const uint8_t* p) {
   uint64_t w;
   std::memcpy(&w, p, sizeof(w));
   if constexpr (std::endian::native == std::endian::little) {
@@ -223,7 +224,7 @@ uint64_t XorDecoder::SlowLoad(uint64_t byte_pos) const {
 }
 
 // Returns the 64 bits starting at bit `pos`, all valid (one more byte than Peek).
-inline uint64_t XorDecoder::Peek64(uint64_t pos) const {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline uint64_t XorDecoder::Peek64(uint64_t pos) const {
   const uint64_t byte_pos = pos >> 3;
   const unsigned shift = pos & 7;
   uint64_t w;
@@ -240,7 +241,7 @@ inline uint64_t XorDecoder::Peek64(uint64_t pos) const {
 }
 
 // Returns the 64 bits starting at bit `pos`; at least the top 57 are valid.
-inline uint64_t XorDecoder::Peek(uint64_t pos) const {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline uint64_t XorDecoder::Peek(uint64_t pos) const {
   const uint64_t byte_pos = pos >> 3;
   const uint64_t w = ABSL_PREDICT_TRUE(byte_pos < fast_end_) ? LoadBigEndian64(data_ + byte_pos)
                                                              : SlowLoad(byte_pos);
