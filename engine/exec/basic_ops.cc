@@ -1,5 +1,6 @@
 // Leaf operators (constants, selectors, range functions) and the simple per-step operators.
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <limits>
 #include <unordered_map>
@@ -1459,54 +1460,82 @@ bool ResolveAt(promql::AtModifier at, int64_t at_ms, const StepRange& query, int
   return false;
 }
 
+namespace {
+
+// Keeps the samples of ts/vs[0, n) that are in [min_t, max_t] (and not stale markers when
+// drop_stale) at the front, in order; returns how many. `out_*` may alias the inputs.
+size_t KeepInRange(const int64_t* ts, const double* vs, size_t n, int64_t min_t, int64_t max_t,
+                   bool drop_stale, int64_t* out_ts, double* out_vs) {
+  bool clean = ts[0] >= min_t && ts[n - 1] <= max_t;
+  if (clean && drop_stale) {
+    for (size_t i = 0; i < n; ++i)
+      clean &= !IsStaleNaN(vs[i]);
+  }
+  if (clean) {
+    // The common case: the whole tile is in range and has no marker to drop.
+    if (out_ts != ts) {
+      std::memcpy(out_ts, ts, n * sizeof(int64_t));
+      std::memcpy(out_vs, vs, n * sizeof(double));
+    }
+    return n;
+  }
+  size_t w = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (ts[i] < min_t || ts[i] > max_t)
+      continue;
+    if (drop_stale && IsStaleNaN(vs[i]))
+      continue;
+    out_ts[w] = ts[i];
+    out_vs[w] = vs[i];
+    ++w;
+  }
+  return w;
+}
+
+}  // namespace
+
 absl::Status SeriesStreams::FillSlow(size_t j, int64_t t, ExecContext& ctx) {
-  // Tiles are decoded straight into the buffer's tail, then filtered in place.
-  constexpr size_t kTile = kFillTile;
   SampleBuffer& b = bufs[j];
   int64_t scanned = 0;
   const size_t start = b.ts.size();
   absl::Status status;
   while (b.it != nullptr && (b.ts.empty() || b.ts.back() <= t)) {
     const size_t at = b.ts.size();
-    int64_t* ts = b.ts.Extend(kTile);
-    double* vs = b.vs.Extend(kTile);
+    // A series being streamed (its buffer holds samples) decodes straight into the buffer's
+    // tail. A first fill decodes into the stack and appends only what it keeps: an instant
+    // selection keeps a few samples of a chunk, and its buffers stay that small.
+    const bool in_place = at > 0 || b.ts.capacity() - at >= kFillTile;
+    int64_t stack_ts[kFillTile];
+    double stack_vs[kFillTile];
+    int64_t* ts = in_place ? b.ts.Extend(kFillTile) : stack_ts;
+    double* vs = in_place ? b.vs.Extend(kFillTile) : stack_vs;
     absl::StatusOr<size_t> got =
-        b.it->Next(std::span<int64_t>(ts, kTile), std::span<double>(vs, kTile));
+        b.it->Next(std::span<int64_t>(ts, kFillTile), std::span<double>(vs, kFillTile));
+    size_t n = got.ok() ? std::min(*got, kFillTile) : 0;
+    if (n > 0) {
+      scanned += static_cast<int64_t>(n);
+      if (in_place) {
+        n = KeepInRange(ts, vs, n, min_t, max_t, drop_stale, ts, vs);
+      } else {
+        n = KeepInRange(ts, vs, n, min_t, max_t, drop_stale, stack_ts, stack_vs);
+        if (n > 0) {
+          std::memcpy(b.ts.Extend(n), stack_ts, n * sizeof(int64_t));
+          std::memcpy(b.vs.Extend(n), stack_vs, n * sizeof(double));
+        }
+      }
+    }
+    if (in_place) {
+      b.ts.Truncate(at + n);
+      b.vs.Truncate(at + n);
+    }
     if (!got.ok()) {
-      b.ts.Truncate(at);
-      b.vs.Truncate(at);
       status = got.status();
       break;
     }
-    const size_t n = std::min(*got, kTile);
-    if (n == 0) {
-      b.ts.Truncate(at);
-      b.vs.Truncate(at);
+    if (*got == 0) {
       b.it.reset();
       break;
     }
-    scanned += static_cast<int64_t>(n);
-    bool clean = ts[0] >= min_t && ts[n - 1] <= max_t;
-    if (clean && drop_stale) {
-      for (size_t i = 0; i < n; ++i)
-        clean &= !IsStaleNaN(vs[i]);
-    }
-    size_t w = n;
-    if (!clean) {
-      // Keep what is in range (and not a dropped marker), in order.
-      w = 0;
-      for (size_t i = 0; i < n; ++i) {
-        if (ts[i] < min_t || ts[i] > max_t)
-          continue;
-        if (drop_stale && IsStaleNaN(vs[i]))
-          continue;
-        ts[w] = ts[i];
-        vs[w] = vs[i];
-        ++w;
-      }
-    }
-    b.ts.Truncate(at + w);
-    b.vs.Truncate(at + w);
   }
   // The shared counters are touched once per fill, not once per tile.
   ctx.samples_scanned.fetch_add(scanned, std::memory_order_relaxed);

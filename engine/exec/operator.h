@@ -217,7 +217,7 @@ struct SeriesSamples {
 struct SampleBuffer {
   // Null once exhausted, or when the samples were given in full.
   std::unique_ptr<SampleIterator> it;
-  // Decoded straight into (PodVector grows by an uninitialized tail).
+  // PodVectors: appending does not zero first, and compaction keeps the capacity.
   PodVector<int64_t> ts;
   PodVector<double> vs;
 };
