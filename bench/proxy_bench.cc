@@ -53,7 +53,7 @@ StoreChunk MakeChunk(int64_t start, int64_t step, int n, double v0, uint32_t sto
   StoreChunk c;
   c.min_time = start;
   c.max_time = start + step * (n - 1);
-  c.data = std::string(enc.bytes());
+  c.SetOwnedCopy(enc.bytes());
   c.store_index = store;
   return c;
 }
@@ -324,7 +324,7 @@ thanos::SeriesResponse BatchFrame(int chunks_per_series) {
       thanos::AggrChunk* a = s->add_chunks();
       a->set_min_time(chunk.min_time);
       a->set_max_time(chunk.max_time);
-      a->mutable_raw()->set_data(chunk.data);
+      a->mutable_raw()->set_data(chunk.data.data(), chunk.data.size());
     }
   }
   return r;
@@ -348,7 +348,7 @@ void ConvertMessage(thanos::SeriesResponse* r, std::vector<engine::Label>* scrat
       StoreChunk chunk;
       chunk.min_time = c.min_time();
       chunk.max_time = c.max_time();
-      chunk.data.swap(*c.mutable_raw()->mutable_data());
+      chunk.SetOwnedCopy(c.raw().data());
       series.chunks.push_back(std::move(chunk));
     }
     out->push_back(std::move(series));
@@ -374,7 +374,7 @@ void ConvertView(const SeriesResponseView& v, std::vector<engine::Label>* scratc
       StoreChunk chunk;
       chunk.min_time = c.min_time;
       chunk.max_time = c.max_time;
-      chunk.data.assign(c.raw_data.data(), c.raw_data.size());
+      chunk.SetOwnedCopy(c.raw_data);
       series.chunks.push_back(std::move(chunk));
     }
     out->push_back(std::move(series));

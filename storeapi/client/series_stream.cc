@@ -1,6 +1,7 @@
 #include "storeapi/client/series_stream.h"
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 #include <span>
 #include <utility>
@@ -19,6 +20,13 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kCancelPollInterval{50};
 
 }  // namespace
+
+void StoreChunk::SetOwnedCopy(std::string_view bytes) {
+  std::shared_ptr<char[]> buf(new char[std::max<size_t>(bytes.size(), 1)]);
+  std::memcpy(buf.get(), bytes.data(), bytes.size());
+  data = std::string_view(buf.get(), bytes.size());
+  owner = std::move(buf);
+}
 
 size_t SeriesBytes(const StoreSeries& series) {
   size_t bytes = sizeof(StoreSeries) + series.labels.bytes().size();
@@ -113,15 +121,32 @@ absl::Status SeriesStream::AddSeries(size_t index, std::vector<StoreSeries>* rea
   }
   const std::span<const WireChunk> wire_chunks = view.chunks(index);
   series.chunks.reserve(wire_chunks.size());
+  auto kept = [&](const WireChunk& c) {
+    return c.has_raw && (!options_.xor_only || c.raw_type == thanos::Chunk::XOR);
+  };
+  // The series' chunk bytes are copied out of the frame into one shared buffer.
+  size_t total = 0;
   for (const WireChunk& c : wire_chunks) {
-    if (!c.has_raw || (options_.xor_only && c.raw_type != thanos::Chunk::XOR)) {
+    if (kept(c))
+      total += c.raw_data.size();
+  }
+  std::shared_ptr<char[]> buf;
+  if (total > 0)
+    buf.reset(new char[total]);
+  size_t at = 0;
+  for (const WireChunk& c : wire_chunks) {
+    if (!kept(c)) {
       ++dropped_chunks_;
       continue;
     }
     StoreChunk chunk;
     chunk.min_time = c.min_time;
     chunk.max_time = c.max_time;
-    chunk.data.assign(c.raw_data.data(), c.raw_data.size());
+    if (!c.raw_data.empty())
+      std::memcpy(buf.get() + at, c.raw_data.data(), c.raw_data.size());
+    chunk.data = std::string_view(buf.get() + at, c.raw_data.size());
+    chunk.owner = buf;
+    at += c.raw_data.size();
     chunk.store_index = options_.store_index;
     series.chunks.push_back(std::move(chunk));
   }

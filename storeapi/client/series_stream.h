@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
@@ -42,10 +43,15 @@ namespace paodin::storeapi {
 struct StoreChunk {
   int64_t min_time = 0;
   int64_t max_time = 0;
-  // Raw Prometheus chunk bytes (copied once out of the received frame).
-  std::string data;
+  // Raw Prometheus chunk bytes, kept alive by `owner` (the chunks of one received series share
+  // one buffer: one allocation per series instead of one per chunk) or static.
+  std::string_view data;
+  std::shared_ptr<const char[]> owner;
   // Index of the store the chunk came from, in the Select's store list (for messages).
   uint32_t store_index = 0;
+
+  // Points the chunk at its own copy of `bytes`.
+  void SetOwnedCopy(std::string_view bytes);
 
   friend bool operator==(const StoreChunk& a, const StoreChunk& b) {
     return a.min_time == b.min_time && a.max_time == b.max_time && a.data == b.data;

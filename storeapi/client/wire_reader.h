@@ -1,7 +1,7 @@
 // A hand-written reader of the protobuf wire form of `thanos.SeriesResponse` (one Series stream
 // frame). It reads one contiguous byte span and produces views into it, so a frame costs no
 // protobuf message objects and no string per label or chunk: the stream copies each label once
-// into its Labels buffer and each chunk's bytes once into its StoreChunk.
+// into its Labels buffer and a series' chunk bytes once into one buffer its StoreChunks share.
 //
 // It accepts exactly what the generated protobuf parser accepts: unknown fields of every wire
 // type (and known fields with an unexpected wire type, which protobuf also treats as unknown)

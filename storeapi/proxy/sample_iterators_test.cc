@@ -161,7 +161,7 @@ TEST(ChainDedupTest, EmitsEveryTimestampOnce) {
 
 TEST(CorruptChunkTest, WarnSkipsTheChunkAndNamesTheStore) {
   StoreChunk bad = Chunk(Regular(100, 10, 200), 1);
-  bad.data.resize(bad.data.size() / 2);
+  bad.data = bad.data.substr(0, bad.data.size() / 2);
   StoreSeries s = Series({{"a", "1"}}, {Chunk(Regular(0, 10, 50)), bad});
   auto ctx = Ctx();
   auto it = NewChunkSampleIterator(Shared(std::move(s)), 0, 1000, ctx);

@@ -30,7 +30,7 @@ inline StoreChunk Chunk(const std::vector<TS>& samples, uint32_t store = 0) {
   StoreChunk c;
   c.min_time = samples.front().t;
   c.max_time = samples.back().t;
-  c.data = std::string(enc.bytes());
+  c.SetOwnedCopy(enc.bytes());
   c.store_index = store;
   return c;
 }
