@@ -1499,12 +1499,14 @@ absl::Status SeriesStreams::FillSlow(size_t j, int64_t t, ExecContext& ctx) {
   int64_t scanned = 0;
   const size_t start = b.ts.size();
   absl::Status status;
+  bool last_tile_kept = false;
   while (b.it != nullptr && (b.ts.empty() || b.ts.back() <= t)) {
     const size_t at = b.ts.size();
-    // A series being streamed (its buffer holds samples) decodes straight into the buffer's
-    // tail. A first fill decodes into the stack and appends only what it keeps: an instant
-    // selection keeps a few samples of a chunk, and its buffers stay that small.
-    const bool in_place = at > 0 || b.ts.capacity() - at >= kFillTile;
+    // A series being streamed (the buffer has room, or the last tile was kept whole) decodes
+    // straight into the buffer's tail. Otherwise a tile is decoded into the stack and only what
+    // it keeps is appended: an instant selection keeps a few samples of a chunk, and its
+    // buffers stay that small.
+    const bool in_place = last_tile_kept || b.ts.capacity() - at >= kFillTile;
     int64_t stack_ts[kFillTile];
     double stack_vs[kFillTile];
     int64_t* ts = in_place ? b.ts.Extend(kFillTile) : stack_ts;
@@ -1512,6 +1514,7 @@ absl::Status SeriesStreams::FillSlow(size_t j, int64_t t, ExecContext& ctx) {
     absl::StatusOr<size_t> got =
         b.it->Next(std::span<int64_t>(ts, kFillTile), std::span<double>(vs, kFillTile));
     size_t n = got.ok() ? std::min(*got, kFillTile) : 0;
+    const size_t decoded = n;
     if (n > 0) {
       scanned += static_cast<int64_t>(n);
       if (in_place) {
@@ -1528,6 +1531,7 @@ absl::Status SeriesStreams::FillSlow(size_t j, int64_t t, ExecContext& ctx) {
       b.ts.Truncate(at + n);
       b.vs.Truncate(at + n);
     }
+    last_tile_kept = n == decoded;
     if (!got.ok()) {
       status = got.status();
       break;
