@@ -10,7 +10,7 @@ PACKAGES=(
   # libraries
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libboost-dev libre2-dev libfmt-dev libsnappy-dev libxxhash-dev
-  libcli11-dev libyaml-cpp-dev prometheus-cpp-dev zlib1g-dev
+  libcli11-dev libyaml-cpp-dev prometheus-cpp-dev zlib1g-dev libjemalloc-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # the reference oracle (Prometheus 2.42 and promtool) and test tools
   prometheus curl python3 python3-yaml procps openssl

@@ -1,7 +1,7 @@
 // Leaf operators (constants, selectors, range functions) and the simple per-step operators.
 #include <algorithm>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <unordered_map>
 

@@ -21,15 +21,21 @@ class PodVector {
 
  public:
   PodVector() = default;
+
   PodVector(PodVector&& o) noexcept
-      : data_(std::move(o.data_)), size_(std::exchange(o.size_, 0)), cap_(std::exchange(o.cap_, 0)) {}
+      : data_(std::move(o.data_)),
+        size_(std::exchange(o.size_, 0)),
+        cap_(std::exchange(o.cap_, 0)) {}
+
   PodVector& operator=(PodVector&& o) noexcept {
     data_ = std::move(o.data_);
     size_ = std::exchange(o.size_, 0);
     cap_ = std::exchange(o.cap_, 0);
     return *this;
   }
+
   PodVector(const PodVector& o) { assign(o.begin(), o.end()); }
+
   PodVector& operator=(const PodVector& o) {
     if (this != &o)
       assign(o.begin(), o.end());
@@ -37,26 +43,38 @@ class PodVector {
   }
 
   T* data() { return data_.get(); }
+
   const T* data() const { return data_.get(); }
+
   size_t size() const { return size_; }
+
   size_t capacity() const { return cap_; }
+
   bool empty() const { return size_ == 0; }
+
   T* begin() { return data_.get(); }
+
   T* end() { return data_.get() + size_; }
+
   const T* begin() const { return data_.get(); }
+
   const T* end() const { return data_.get() + size_; }
+
   T& operator[](size_t i) {
     assert(i < size_);
     return data_[i];
   }
+
   const T& operator[](size_t i) const {
     assert(i < size_);
     return data_[i];
   }
+
   T& back() {
     assert(size_ > 0);
     return data_[size_ - 1];
   }
+
   const T& back() const {
     assert(size_ > 0);
     return data_[size_ - 1];
