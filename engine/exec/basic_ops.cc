@@ -1573,14 +1573,36 @@ SeriesStreams StreamsFromSamples(SeriesSamples samples) {
   return out;
 }
 
+namespace {
+
+bool SameHints(const SelectHints& a, const SelectHints& b) {
+  return a.start_ms == b.start_ms && a.end_ms == b.end_ms && a.step_ms == b.step_ms &&
+         a.range_ms == b.range_ms && a.func == b.func && a.by == b.by && a.grouping == b.grouping;
+}
+
+}  // namespace
+
 absl::StatusOr<SeriesStreams> OpenSelector(ExecContext& ctx, const promql::VectorSelector& sel,
                                            bool drop_stale, const SelectHints& hints) {
-  PAODIN_ASSIGN_OR_RETURN(std::unique_ptr<SeriesSet> set,
-                          ctx.queryable->Select(hints, sel.matchers, ctx.query_ctx));
   SeriesStreams out;
   out.min_t = hints.start_ms;
   out.max_t = hints.end_ms;
   out.drop_stale = drop_stale;
+  std::unique_ptr<SeriesSet> set;
+  for (ExecContext::PrefetchedSelect& p : ctx.prefetched) {
+    if (p.set != nullptr && p.selector == &sel && SameHints(p.hints, hints)) {
+      set = std::move(p.set);
+      break;
+    }
+  }
+  if (set == nullptr) {
+    PAODIN_ASSIGN_OR_RETURN(set, ctx.queryable->Select(hints, sel.matchers, ctx.query_ctx));
+  }
+  if (ctx.prefetching) {
+    // The dry pass: the selection is started, its series are read by the real pass.
+    ctx.prefetched.push_back({&sel, hints, std::move(set)});
+    return out;
+  }
   while (set->Next()) {
     out.labels.push_back(set->labels());
     out.bufs.emplace_back();

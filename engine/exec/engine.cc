@@ -188,6 +188,8 @@ class Planner {
         return src;  // no inner steps
       }
       PAODIN_ASSIGN_OR_RETURN(OperatorPtr op, Plan(sq->expr, inner));
+      if (ctx_->prefetching)
+        return src;  // the dry pass only opens the inner selections
       PAODIN_ASSIGN_OR_RETURN(SeriesSamples samples, Materialize(*op, *ctx_, inner));
       src.streams = StreamsFromSamples(std::move(samples));
       return src;
@@ -442,6 +444,20 @@ absl::StatusOr<QueryResult> Engine::RangeQuery(Queryable& queryable, std::string
   return Evaluate(queryable, *parsed.root(), start_ms, end_ms, step_ms, false, opts);
 }
 
+namespace {
+
+// How many vector selectors (plain or under a range) `e` contains.
+size_t CountSelectors(const promql::Expr& e) {
+  if (e.Is<promql::VectorSelector>())
+    return 1;
+  size_t n = 0;
+  for (const promql::Expr* c : promql::Children(e))
+    n += CountSelectors(*c);
+  return n;
+}
+
+}  // namespace
+
 absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql::Expr& expr,
                                              int64_t start_ms, int64_t end_ms, int64_t step_ms,
                                              bool instant, const QueryOptions& opts) const {
@@ -515,7 +531,19 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
     return result;
   }
 
+  if (CountSelectors(expr) > 1) {
+    // Open every selection first, so the stores stream them all while the planner reads them
+    // one after the other (errors are left to the real pass).
+    ctx.prefetching = true;
+    {
+      exec::Planner dry(&ctx, range);
+      (void)dry.Plan(&expr, range);
+    }
+    ctx.prefetching = false;
+  }
   PAODIN_ASSIGN_OR_RETURN(exec::OperatorPtr op, planner.Plan(&expr, range));
+  // Selections the real pass did not take are closed now.
+  ctx.prefetched.clear();
   PAODIN_ASSIGN_OR_RETURN(const std::vector<Labels>* series, op->Series());
   std::vector<exec::StepVector> buf(ctx.batch_steps);
   const bool scalar = type == promql::ValueType::kScalar;

@@ -321,6 +321,80 @@ TEST(EngineHintsTest, FuncRangeAndGroupingLikePrometheus) {
   EXPECT_EQ(q.hints_[1].func, "");
 }
 
+// Logs "select <name>" for each Select and "read <name>" when a selection's first series is
+// read.
+class EventQueryable : public Queryable {
+ public:
+  class LoggingSet : public SeriesSet {
+   public:
+    LoggingSet(std::unique_ptr<SeriesSet> in, std::string name, std::vector<std::string>* log)
+        : in_(std::move(in)), name_(std::move(name)), log_(log) {}
+
+    bool Next() override {
+      if (!read_)
+        log_->push_back("read " + name_);
+      read_ = true;
+      return in_->Next();
+    }
+
+    const Labels& labels() const override { return in_->labels(); }
+
+    std::unique_ptr<SampleIterator> Samples() override { return in_->Samples(); }
+
+    absl::Status status() const override { return in_->status(); }
+
+    std::vector<std::string> warnings() const override { return in_->warnings(); }
+
+   private:
+    std::unique_ptr<SeriesSet> in_;
+    std::string name_;
+    std::vector<std::string>* log_;
+    bool read_ = false;
+  };
+
+  absl::StatusOr<std::unique_ptr<SeriesSet>> Select(const SelectHints& hints,
+                                                    std::span<const Matcher> matchers,
+                                                    const QueryContext& ctx) override {
+    std::string name;
+    for (const Matcher& m : matchers) {
+      if (m.name() == "__name__")
+        name = m.value();
+    }
+    log_.push_back("select " + name);
+    absl::StatusOr<std::unique_ptr<SeriesSet>> set = store_.Select(hints, matchers, ctx);
+    if (!set.ok())
+      return set.status();
+    return std::unique_ptr<SeriesSet>(new LoggingSet(*std::move(set), name, &log_));
+  }
+
+  MemoryQueryable store_;
+  std::vector<std::string> log_;
+};
+
+// Like Prometheus, every selection is opened before the first is read (remote stores then
+// stream them all at once), and each selector is selected once.
+TEST(EngineHintsTest, AllSelectionsOpenBeforeTheFirstIsRead) {
+  EventQueryable q;
+  for (const char* name : {"a", "b", "c"}) {
+    for (int i = 0; i < 10; ++i)
+      q.store_.Add(*Labels::FromPairs({{"__name__", name}}), i * 60000, i);
+  }
+  Engine engine;
+  auto r = engine.RangeQuery(q, "sum(rate(a[5m])) / sum(b) + max_over_time(c[10m:1m])", 300000,
+                             540000, 60000);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(q.log_.size(), 6u);
+  EXPECT_EQ(q.log_[0], "select a");
+  EXPECT_EQ(q.log_[1], "select b");
+  EXPECT_EQ(q.log_[2], "select c");
+  EXPECT_EQ(q.log_[3], "read a");
+
+  // One selector: selected once, no second planning pass needed.
+  q.log_.clear();
+  ASSERT_TRUE(engine.InstantQuery(q, "sum(a)", 300000).ok());
+  EXPECT_EQ(q.log_, (std::vector<std::string>{"select a", "read a"}));
+}
+
 TEST(EngineHintsTest, SelectErrorsPropagate) {
   class Failing : public Queryable {
    public:

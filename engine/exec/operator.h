@@ -113,6 +113,19 @@ struct ExecContext {
   // Every warning: those added and those of the kept sets, each text once, in order.
   std::vector<std::string> TakeWarnings();
 
+  // Selections started before planning. Like Prometheus, which selects every selector before it
+  // evaluates, a first planning pass with `prefetching` set only opens each selector's Select,
+  // so every store streams while the real pass reads the first selection's series; the real
+  // pass then takes the set opened for the same selector and hints.
+  struct PrefetchedSelect {
+    const promql::VectorSelector* selector = nullptr;
+    SelectHints hints;
+    std::unique_ptr<SeriesSet> set;
+  };
+
+  bool prefetching = false;
+  std::vector<PrefetchedSelect> prefetched;
+
   // Threads for series shards (null: single-threaded).
   WorkerPool* pool = nullptr;
   // Operators with fewer series stay on one thread.
