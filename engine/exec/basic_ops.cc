@@ -580,16 +580,16 @@ class RangeFunctionOp : public StepOp, public StreamSource {
     const size_t nargs = std::min(args_.size(), kMaxArgs);
     size_t lo = lo_[j], hi = hi_[j];
 
-    // sum/avg_over_time: up to 4 windows (step, first, end) evaluated together.
+    // sum/avg_over_time: up to kSumOverTimeWindows windows (step, first, end) evaluated together.
     struct Pending {
       size_t i, lo, hi;
     };
 
-    Pending pending[4];
+    Pending pending[kSumOverTimeWindows];
     size_t num_pending = 0;
     auto flush = [&] {
-      std::span<const double> windows[4];
-      double vals[4];
+      std::span<const double> windows[kSumOverTimeWindows];
+      double vals[kSumOverTimeWindows];
       for (size_t k = 0; k < num_pending; ++k) {
         windows[k] =
             std::span<const double>(b.vs.data() + pending[k].lo, pending[k].hi - pending[k].lo);
@@ -603,7 +603,7 @@ class RangeFunctionOp : public StepOp, public StreamSource {
       const int64_t t = range_.At(s0 + static_cast<int64_t>(i));
       const int64_t maxt = WrapSub(src_.has_at ? src_.at_ms : t, src_.offset_ms);
       const int64_t mint = WrapSub(maxt, src_.range_ms);
-      if (lo >= kCompactMin && !src_.has_at) {
+      if (lo >= kCompactMin && !src_.has_at && src_.streams.WouldCompact(j, lo)) {
         if constexpr (K == Kind::kSumOverTime || K == Kind::kAvgOverTime) {
           if (num_pending > 0)
             flush();  // the pending windows' indexes are about to shift
@@ -694,7 +694,7 @@ class RangeFunctionOp : public StepOp, public StreamSource {
       } else if constexpr (K == Kind::kSumOverTime || K == Kind::kAvgOverTime) {
         had_output_[j] = 1;
         pending[num_pending++] = Pending{i, lo, hi};
-        if (num_pending == 4)
+        if (num_pending == kSumOverTimeWindows)
           flush();
         continue;
       } else {
@@ -1547,12 +1547,8 @@ absl::Status SeriesStreams::FillSlow(size_t j, int64_t t, ExecContext& ctx) {
   return ctx.AddSamples(static_cast<int64_t>(b.ts.size() - start));
 }
 
-size_t SeriesStreams::Compact(size_t j, size_t keep_from, ExecContext& ctx) {
+size_t SeriesStreams::CompactSlow(size_t j, size_t keep_from, ExecContext& ctx) {
   SampleBuffer& b = bufs[j];
-  // Only when the next tile would not fit: the buffer stays at its capacity instead of being
-  // moved on every call.
-  if (keep_from < 64 || keep_from * 2 < b.ts.size() || b.ts.size() + kFillTile <= b.ts.capacity())
-    return 0;
   b.ts.EraseFront(keep_from);
   b.vs.EraseFront(keep_from);
   ctx.ReleaseSamples(static_cast<int64_t>(keep_from));

@@ -473,7 +473,7 @@ namespace paodin::engine {
 namespace {
 
 // Range functions evaluated incrementally (rate/increase keep their counter resets as the
-// window slides; count/last/present use only the window bounds; sum/avg_over_time run four
+// window slides; count/last/present use only the window bounds; sum/avg_over_time run eight
 // windows interleaved) must equal, bit for bit, the
 // kernel applied to each full window, on every evaluation path: the series-major root path, the
 // step batches under a binary operator, and the stream blocks under an aggregation; with one

@@ -42,9 +42,13 @@ absl::StatusOr<std::optional<double>> EvalRangeFunction(promql::FunctionId id, c
 double ExtrapolateRate(double result, int64_t t_first, double v_first, int64_t t_last, size_t n,
                        int64_t range_end, int64_t range_ms, bool is_counter, bool is_rate);
 
-// sum_over_time (avg_over_time when `avg`) of up to 4 windows at once: out[k] is bit for bit
-// what EvalRangeFunction gives for windows[k] (non-empty); the windows' dependency chains are
-// interleaved so that their additions and divisions overlap. REQUIRES: count <= 4.
+// Windows SumOrAvgOverTime evaluates together.
+inline constexpr size_t kSumOverTimeWindows = 8;
+
+// sum_over_time (avg_over_time when `avg`) of up to kSumOverTimeWindows windows at once: out[k]
+// is bit for bit what EvalRangeFunction gives for windows[k] (non-empty); the windows'
+// dependency chains (a division and a Kahan step per sample) are interleaved so that their
+// additions and divisions overlap. REQUIRES: count <= kSumOverTimeWindows.
 void SumOrAvgOverTime(bool avg, const std::span<const double>* windows, size_t count, double* out);
 
 // Element-wise math function `id` (abs, ceil, sqrt, deg, sgn, ...) on one value; `args` holds

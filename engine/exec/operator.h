@@ -87,9 +87,9 @@ struct ExecContext {
   int64_t default_eval_interval_ms = 60 * 1000;
   int64_t max_samples = 50'000'000;
   // Samples held right now by selector buffers, materialized subqueries and results.
-  std::atomic<int64_t> samples_held{0};
+  alignas(64) std::atomic<int64_t> samples_held{0};
   // Total samples read from the store.
-  std::atomic<int64_t> samples_scanned{0};
+  alignas(64) std::atomic<int64_t> samples_scanned{0};
   // Steps per batch.
   size_t batch_steps = 64;
   // Warnings from the stores (use AddWarning: branches may load concurrently).
@@ -139,7 +139,7 @@ struct ExecContext {
   }
 
   // The most samples held at once.
-  std::atomic<int64_t> peak_samples{0};
+  alignas(64) std::atomic<int64_t> peak_samples{0};
 
   // Accounts `n` more samples held; fails when above max_samples.
   absl::Status AddSamples(int64_t n);
@@ -261,9 +261,20 @@ struct SeriesStreams {
   // Drops series j's samples before index `keep_from` when that frees enough to be worth the
   // move (amortized O(1) per sample) and the buffer is too full for the next tile; returns how
   // many were dropped (indexes shift by that).
-  size_t Compact(size_t j, size_t keep_from, ExecContext& ctx);
+  size_t Compact(size_t j, size_t keep_from, ExecContext& ctx) {
+    return WouldCompact(j, keep_from) ? CompactSlow(j, keep_from, ctx) : 0;
+  }
+
+  // Whether Compact(j, keep_from, ...) would drop anything (and so shift indexes).
+  bool WouldCompact(size_t j, size_t keep_from) const {
+    const SampleBuffer& b = bufs[j];
+    return keep_from >= 64 && keep_from * 2 >= b.ts.size() &&
+           b.ts.size() + kFillTile > b.ts.capacity();
+  }
 
  private:
+  size_t CompactSlow(size_t j, size_t keep_from, ExecContext& ctx);
+
   // FillUntil's work when a tile is needed.
   absl::Status FillSlow(size_t j, int64_t t, ExecContext& ctx);
 };
