@@ -225,7 +225,7 @@ namespace {
 
 // Kahan step of KahanAdd with the branch as a select (both sides are plain IEEE operations, so
 // the chosen value has the same bits either way).
-inline void KahanStep(double inc, double& sum, double& c) {
+[[maybe_unused]] inline void KahanStep(double inc, double& sum, double& c) {
   const double t = sum + inc;
   const double a = (sum - t) + inc;
   const double b = (inc - t) + sum;
