@@ -85,6 +85,31 @@ bool Contains(const std::vector<std::string>& sorted, std::string_view name) {
   return std::binary_search(sorted.begin(), sorted.end(), name);
 }
 
+// A series' labels as sent: its own and the external labels (which win on a name clash), minus
+// the replica labels; one merge of the two sorted sets into one buffer.
+Labels FinalLabels(const Labels& series, const Labels& external,
+                   const std::vector<std::string>& replicas, std::vector<engine::Label>* scratch) {
+  scratch->clear();
+  auto push = [&](const engine::Label& l) {
+    if (replicas.empty() || !Contains(replicas, l.name))
+      scratch->push_back(l);
+  };
+  auto it = series.begin();
+  auto ext = external.begin();
+  while (it != series.end() || ext != external.end()) {
+    if (ext == external.end() || (it != series.end() && it->name < ext->name)) {
+      push(*it);
+      ++it;
+    } else {
+      if (it != series.end() && it->name == ext->name)
+        ++it;  // the external label replaces the series' own
+      push(*ext);
+      ++ext;
+    }
+  }
+  return Labels::FromSortedUnchecked(*scratch);
+}
+
 }  // namespace
 
 MemStoreBackend::MemStoreBackend(std::shared_ptr<MemStore> store, Labels external_labels)
@@ -121,20 +146,18 @@ absl::StatusOr<std::unique_ptr<SeriesResponseStream>> MemStoreBackend::Series(
       entries.push_back({store_->SeriesLabels(ref), ref});
     }
   } else {
-    engine::LabelsBuilder builder;
+    std::vector<engine::Label> scratch;
     for (MemStore::SeriesRef ref : refs) {
-      builder.Reset(store_->SeriesLabels(ref));
-      for (engine::Label l : external_) {
-        builder.Set(l.name, l.value);
-      }
-      for (const std::string& r : replicas) {
-        builder.Del(r);
-      }
-      entries.push_back({builder.Build(), ref});
+      entries.push_back(
+          {FinalLabels(store_->SeriesLabels(ref), external_, replicas, &scratch), ref});
     }
-    std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    // Adding the same external labels to every series rarely changes their order (only between
+    // series with different label names), so check before sorting.
+    auto less = [](const Entry& a, const Entry& b) {
       return engine::Compare(a.labels, b.labels) < 0;
-    });
+    };
+    if (!std::is_sorted(entries.begin(), entries.end(), less))
+      std::stable_sort(entries.begin(), entries.end(), less);
   }
   if (request.limit() > 0 && entries.size() > static_cast<size_t>(request.limit())) {
     entries.resize(static_cast<size_t>(request.limit()));
