@@ -190,8 +190,11 @@ absl::Status XorDecoder::Reset(std::string_view chunk) {
   fast_end_ = size_ >= 8 ? size_ - 7 : 0;
   tail_base_ = size_ > 16 ? size_ - 16 : 0;
   std::memset(tail_, 0, sizeof(tail_));
-  if (size_ > 0)
-    std::memcpy(tail_, data_ + tail_base_, size_ - tail_base_);
+  if (size_ >= 16) {
+    std::memcpy(tail_, data_ + tail_base_, 16);  // a fixed size: inlined, no libc call
+  } else if (size_ > 0) {
+    std::memcpy(tail_, data_, size_);
+  }
   end_bits_ = size_ * 8;
   pos_ = 16;
   num_total_ = 0;
