@@ -25,6 +25,7 @@
 #include "storeapi/server/memstore_backend.h"
 #include "storeapi/server/server.h"
 #include "storeapi/server/testing/test_certs.h"
+#include "storeapi/server/testing/test_certs_fixture.h"
 
 namespace paodin::cmd {
 namespace {
@@ -122,17 +123,8 @@ TEST(GrpcServerFlagsTest, CheckNamesTheBadFlagOrFile) {
   EXPECT_THAT(CheckGrpcServerFlags(GrpcServerFlags{}), IsOk());
 }
 
-class CommandTlsTest : public ::testing::Test {
+class CommandTlsTest : public storeapi::testing::TestCertsTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<TestCerts>> certs = TestCerts::Make();
-    if (absl::IsUnavailable(certs.status())) {
-      GTEST_SKIP() << certs.status();
-    }
-    ASSERT_THAT(certs, IsOk()) << certs.status();
-    certs_ = *std::move(certs);
-  }
-
   // A store over `up{job="tls"}` = 1 at 0..600 s every 15 s, with the server options the
   // store/sidecar flags `args` give.
   absl::StatusOr<std::unique_ptr<storeapi::StoreServer>> StartStore(std::vector<std::string> args) {
@@ -186,8 +178,6 @@ class CommandTlsTest : public ::testing::Test {
     tls.ca_file = certs_->ca_cert();
     return tls;
   }
-
-  std::unique_ptr<TestCerts> certs_;
 };
 
 TEST_F(CommandTlsTest, StoreFlagsServeTls) {

@@ -383,8 +383,6 @@ class RangeFunctionOp : public StepOp, public StreamSource {
 
  private:
   static constexpr size_t kMaxArgs = 4;
-  // Samples left behind by the window before a compaction is considered.
-  static constexpr size_t kCompactMin = 64;
 
   // How a function's windows are evaluated: incrementally (rate and friends keep their
   // counter resets as the window slides; count/last/present need only the window bounds) or by
@@ -603,7 +601,7 @@ class RangeFunctionOp : public StepOp, public StreamSource {
       const int64_t t = range_.At(s0 + static_cast<int64_t>(i));
       const int64_t maxt = WrapSub(src_.has_at ? src_.at_ms : t, src_.offset_ms);
       const int64_t mint = WrapSub(maxt, src_.range_ms);
-      if (lo >= kCompactMin && !src_.has_at && src_.streams.WouldCompact(j, lo)) {
+      if (!src_.has_at && src_.streams.WouldCompact(j, lo)) {
         if constexpr (K == Kind::kSumOverTime || K == Kind::kAvgOverTime) {
           if (num_pending > 0)
             flush();  // the pending windows' indexes are about to shift
@@ -772,6 +770,14 @@ class MappedOp : public StepOp {
 
   // Passes every input sample through under its mapped output series (label functions).
   absl::StatusOr<size_t> RelabelBatch(std::span<StepVector> out) {
+    return MapBatch(out,
+                    [](const StepVector& in, size_t k, const StepVector&) { return in.vals[k]; });
+  }
+
+  // Emits value(input step, k, output step) for every input sample under its mapped output
+  // series.
+  template <typename ValueFn>
+  absl::StatusOr<size_t> MapBatch(std::span<StepVector> out, ValueFn value) {
     size_t n = BeginBatch(out);
     if (n == 0)
       return 0;
@@ -779,7 +785,7 @@ class MappedOp : public StepOp {
     for (size_t i = 0; i < n; ++i) {
       const StepVector& sv = in_.at(i);
       for (size_t k = 0; k < sv.size(); ++k) {
-        PAODIN_RETURN_IF_ERROR(Emit(out[i], batch_first_ + i, sv.ids[k], sv.vals[k]));
+        PAODIN_RETURN_IF_ERROR(Emit(out[i], batch_first_ + i, sv.ids[k], value(sv, k, out[i])));
       }
     }
     return n;
@@ -865,18 +871,9 @@ class StepTimestampOp : public MappedOp {
   }
 
   absl::StatusOr<size_t> Next(std::span<StepVector> out) override {
-    size_t n = BeginBatch(out);
-    if (n == 0)
-      return 0;
-    PAODIN_RETURN_IF_ERROR(in_.Pull(n));
-    for (size_t i = 0; i < n; ++i) {
-      const StepVector& sv = in_.at(i);
-      for (size_t k = 0; k < sv.size(); ++k) {
-        PAODIN_RETURN_IF_ERROR(
-            Emit(out[i], batch_first_ + i, sv.ids[k], static_cast<double>(out[i].t) / 1000));
-      }
-    }
-    return n;
+    return MapBatch(out, [](const StepVector&, size_t, const StepVector& o) {
+      return static_cast<double>(o.t) / 1000;
+    });
   }
 
  private:

@@ -268,6 +268,7 @@ struct SeriesStreams {
   // Whether Compact(j, keep_from, ...) would drop anything (and so shift indexes).
   bool WouldCompact(size_t j, size_t keep_from) const {
     const SampleBuffer& b = bufs[j];
+    // At least 64 samples left behind, at least half the buffer, and no room for a tile.
     return keep_from >= 64 && keep_from * 2 >= b.ts.size() &&
            b.ts.size() + kFillTile > b.ts.capacity();
   }

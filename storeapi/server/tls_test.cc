@@ -18,6 +18,7 @@
 #include "storeapi/server/memstore_backend.h"
 #include "storeapi/server/server.h"
 #include "storeapi/server/testing/test_certs.h"
+#include "storeapi/server/testing/test_certs_fixture.h"
 
 namespace paodin::storeapi {
 namespace {
@@ -91,17 +92,8 @@ TEST(MakeServerCredentialsTest, RejectsIncompleteOptionsAndUnreadableFiles) {
 }
 
 // Makes the test certificates once per test, and starts servers and clients with them.
-class ServerTlsTest : public ::testing::Test {
+class ServerTlsTest : public storeapi::testing::TestCertsTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<TestCerts>> certs = TestCerts::Make();
-    if (absl::IsUnavailable(certs.status())) {
-      GTEST_SKIP() << certs.status();
-    }
-    ASSERT_THAT(certs, IsOk()) << certs.status();
-    certs_ = *std::move(certs);
-  }
-
   // A server on a free loopback port over ten series `m{i="0".."9"}`, with `tls`.
   absl::StatusOr<std::unique_ptr<StoreServer>> Start(ServerTlsOptions tls) {
     auto store = std::make_shared<MemStore>();
@@ -185,8 +177,6 @@ class ServerTlsTest : public ::testing::Test {
     }
     return series;
   }
-
-  std::unique_ptr<TestCerts> certs_;
 };
 
 TEST_F(ServerTlsTest, StartFailsNamingAnUnreadableFile) {

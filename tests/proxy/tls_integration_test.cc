@@ -21,6 +21,7 @@
 
 #include "storeapi/client/store_client.h"
 #include "storeapi/server/testing/test_certs.h"
+#include "storeapi/server/testing/test_certs_fixture.h"
 #include "tests/proxy/store_process.h"
 
 namespace paodin::tests {
@@ -80,15 +81,12 @@ class PaodinQuery {
   std::string http_address_;
 };
 
-class TlsIntegrationTest : public ::testing::Test {
+class TlsIntegrationTest : public storeapi::testing::TestCertsTest {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<TestCerts>> certs = TestCerts::Make();
-    if (absl::IsUnavailable(certs.status())) {
-      GTEST_SKIP() << certs.status();
-    }
-    ASSERT_TRUE(certs.ok()) << certs.status();
-    certs_ = *std::move(certs);
+    TestCertsTest::SetUp();
+    if (IsSkipped() || HasFatalFailure())
+      return;
     data_ = certs_->dir() + "/data.prom";
     WriteData(data_);
   }
@@ -106,7 +104,6 @@ class TlsIntegrationTest : public ::testing::Test {
     return store;
   }
 
-  std::unique_ptr<TestCerts> certs_;
   std::string data_;
 };
 
