@@ -543,10 +543,11 @@ const Labels& MemStore::SeriesLabels(SeriesRef ref) const {
   return impl_->series[ref]->labels;
 }
 
-void MemStore::ForEachChunk(SeriesRef ref, int64_t mint, int64_t maxt,
-                            absl::FunctionRef<void(const ChunkView&)> fn) const {
-  std::shared_lock lock(impl_->mu);
-  const Series& s = *impl_->series[ref];
+namespace {
+
+// Calls fn(ChunkView) for the chunks of `s` overlapping [mint, maxt]; the caller holds the lock.
+template <typename Fn>
+void VisitChunksLocked(const Series& s, int64_t mint, int64_t maxt, Fn&& fn) {
   auto it = std::partition_point(s.chunks.begin(), s.chunks.end(),
                                  [mint](const SealedChunk& c) { return c.max_time < mint; });
   for (; it != s.chunks.end() && it->min_time <= maxt; ++it) {
@@ -556,6 +557,24 @@ void MemStore::ForEachChunk(SeriesRef ref, int64_t mint, int64_t maxt,
     std::string_view data = s.head.bytes();
     fn(ChunkView{s.head_min, s.max_time, data, ChunkHash(data)});
   }
+}
+
+}  // namespace
+
+void MemStore::ForEachChunk(SeriesRef ref, int64_t mint, int64_t maxt,
+                            absl::FunctionRef<void(const ChunkView&)> fn) const {
+  std::shared_lock lock(impl_->mu);
+  VisitChunksLocked(*impl_->series[ref], mint, maxt, fn);
+}
+
+void MemStore::WithChunks(SeriesRef ref, int64_t mint, int64_t maxt,
+                          std::vector<ChunkView>* scratch,
+                          absl::FunctionRef<void(std::span<const ChunkView>)> fn) const {
+  std::shared_lock lock(impl_->mu);
+  scratch->clear();
+  VisitChunksLocked(*impl_->series[ref], mint, maxt,
+                    [scratch](const ChunkView& c) { scratch->push_back(c); });
+  fn(*scratch);
 }
 
 std::unique_ptr<engine::SampleIterator> MemStore::SeriesSamples(SeriesRef ref, int64_t mint,

@@ -110,6 +110,11 @@ class MemStore final : public engine::Queryable {
   void ForEachChunk(SeriesRef ref, int64_t mint, int64_t maxt,
                     absl::FunctionRef<void(const ChunkView&)> fn) const;
 
+  // Like ForEachChunk, but hands all those chunks to one call of `fn` (collected in *scratch,
+  // which is cleared first), so a caller can size its output before writing it.
+  void WithChunks(SeriesRef ref, int64_t mint, int64_t maxt, std::vector<ChunkView>* scratch,
+                  absl::FunctionRef<void(std::span<const ChunkView>)> fn) const;
+
   // An iterator over the samples of `ref` in [mint, maxt] (inclusive). It shares the sealed
   // chunks with the store (no copy; they are immutable) and copies the open head chunk, so it
   // sees the series as of this call, may be drained from any thread, and stays valid as long as

@@ -41,6 +41,15 @@ class SeriesResponseStream {
   // or returns false at the end of the stream. An error aborts the call with that status (mapped
   // to the gRPC code of the same number). Never called concurrently for one stream.
   virtual absl::StatusOr<bool> Next(thanos::SeriesResponse* out) = 0;
+
+  // The fast path of streams whose every frame is a series: when EncodesSeries() is true the
+  // server calls NextEncoded instead of Next. It appends the next series to *out as a serialized
+  // `series` field (see AppendSeriesField in series_wire.h) and returns true, or returns false
+  // at the end of the stream.
+  virtual bool EncodesSeries() const { return false; }
+  virtual absl::StatusOr<bool> NextEncoded(std::string* /*out*/) {
+    return absl::UnimplementedError("this Series stream has no encoded form");
+  }
 };
 
 // A StoreAPI data source. Errors are returned as absl::Status and sent to the client with the

@@ -10,6 +10,7 @@
 
 #include "engine/util/status_macros.h"
 #include "storeapi/server/convert.h"
+#include "storeapi/server/series_wire.h"
 
 namespace paodin::storeapi {
 namespace {
@@ -62,6 +63,26 @@ class MemSeriesStream final : public SeriesResponseStream {
     return true;
   }
 
+  bool EncodesSeries() const override { return true; }
+
+  absl::StatusOr<bool> NextEncoded(std::string* out) override {
+    if (pos_ == entries_.size()) {
+      return false;
+    }
+    if ((pos_ & 63) == 0) {
+      PAODIN_RETURN_IF_ERROR(ctx_.query.Done());
+    }
+    const Entry& e = entries_[pos_++];
+    if (skip_chunks_) {
+      AppendSeriesField(e.labels, {}, out);
+    } else {
+      store_->WithChunks(e.ref, mint_, maxt_, &chunks_, [&](std::span<const ChunkView> chunks) {
+        AppendSeriesField(e.labels, chunks, out);
+      });
+    }
+    return true;
+  }
+
  private:
   std::shared_ptr<MemStore> store_;
   std::vector<Entry> entries_;
@@ -70,6 +91,7 @@ class MemSeriesStream final : public SeriesResponseStream {
   bool skip_chunks_;
   CallContext ctx_;
   size_t pos_ = 0;
+  std::vector<ChunkView> chunks_;  // scratch for NextEncoded
 };
 
 // The request's replica label names, sorted and unique.

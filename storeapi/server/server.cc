@@ -29,6 +29,7 @@
 #include "engine/model/matcher.h"
 #include "engine/util/log.h"
 #include "engine/util/strings.h"
+#include "storeapi/server/series_wire.h"
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <sys/socket.h>
@@ -224,8 +225,13 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   return grpc::SslServerCredentials(ssl);
 }
 
-struct StoreServer::Impl final : public thanos::Store::CallbackService,
-                                 public thanos::info::Info::CallbackService {
+// Series is a raw method: the request is parsed here and frames are written as bytes, so a
+// backend can hand over frames it encoded itself (SeriesResponseStream::NextEncoded).
+using StoreService =
+    thanos::Store::WithRawCallbackMethod_Series<thanos::Store::WithCallbackMethod_LabelNames<
+        thanos::Store::WithCallbackMethod_LabelValues<thanos::Store::Service>>>;
+
+struct StoreServer::Impl final : public StoreService, public thanos::info::Info::CallbackService {
   std::shared_ptr<StoreBackend> backend;
   StoreServerOptions options;
   std::unique_ptr<WorkerPool> pool;
@@ -392,8 +398,8 @@ struct StoreServer::Impl final : public thanos::Store::CallbackService,
     return reactor;
   }
 
-  grpc::ServerWriteReactor<thanos::SeriesResponse>* Series(
-      grpc::CallbackServerContext* ctx, const thanos::SeriesRequest* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Series(grpc::CallbackServerContext* ctx,
+                                                     const grpc::ByteBuffer* request) override;
 };
 
 namespace {
@@ -407,15 +413,17 @@ google::protobuf::ArenaOptions FrameArenaOptions(char* block) {
   return o;
 }
 
+void DeleteString(void* p) { delete static_cast<std::string*>(p); }
+
 // One Series call: alternates between producing a frame on the worker pool and writing it.
-// Frames are built in an arena that is reset once gRPC has written them, so the messages of a
-// batch (series, labels, chunks) cost no malloc each.
-class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesResponse> {
+// Frames of a stream that encodes itself are written straight into the buffer gRPC sends (no
+// message objects, no copy). Others are built in an arena that is reset once gRPC has written
+// them, so the messages of a batch (series, labels, chunks) cost no malloc each.
+class SeriesReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   SeriesReactor(StoreServer::Impl* impl, grpc::CallbackServerContext* ctx,
-                const thanos::SeriesRequest* request)
+                const grpc::ByteBuffer* request)
       : impl_(impl),
-        request_(request),
         start_(std::chrono::steady_clock::now()),
         arena_block_(new char[kFrameArenaBytes]),
         arena_(FrameArenaOptions(arena_block_.get())) {
@@ -426,6 +434,11 @@ class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesRespon
       return;
     }
     counted_ = true;
+    grpc::ByteBuffer copy(*request);  // Deserialize consumes its input; this copies references
+    if (!grpc::SerializationTraits<thanos::SeriesRequest>::Deserialize(&copy, &request_).ok()) {
+      End(absl::InvalidArgumentError("cannot parse the SeriesRequest"));
+      return;
+    }
     impl_->Dispatch([this] { Open(); });
   }
 
@@ -449,7 +462,7 @@ class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesRespon
  private:
   void Open() {
     absl::StatusOr<std::unique_ptr<SeriesResponseStream>> stream =
-        impl_->backend->Series(*request_, call_);
+        impl_->backend->Series(request_, call_);
     if (!stream.ok()) {
       End(stream.status());
       return;
@@ -463,16 +476,20 @@ class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesRespon
       End(absl::CancelledError("call cancelled"));
       return;
     }
+    if (stream_->EncodesSeries()) {
+      ProduceEncoded();
+      return;
+    }
     arena_.Reset();
     response_ = google::protobuf::Arena::CreateMessage<thanos::SeriesResponse>(&arena_);
     if (pending_.has_value()) {
       response_->CopyFrom(*pending_);
       pending_.reset();
-      StartWrite(response_);
+      Write(*response_);
       return;
     }
-    const int64_t batch = request_->response_batch_size();
-    const int64_t limit = request_->limit();
+    const int64_t batch = request_.response_batch_size();
+    const int64_t limit = request_.limit();
     int64_t in_batch = 0;
     while (!ended_) {
       if (limit > 0 && sent_ >= limit) {
@@ -494,8 +511,7 @@ class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesRespon
         ++sent_;
         impl_->series_sent.Add();
         if (batch <= 1) {
-          response_ = frame;
-          StartWrite(response_);
+          Write(*frame);
           return;
         }
         // Same arena: the swap exchanges pointers.
@@ -506,8 +522,7 @@ class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesRespon
         continue;
       }
       if (in_batch == 0) {
-        response_ = frame;
-        StartWrite(response_);
+        Write(*frame);
         return;
       }
       // A warning or hints frame after a partial batch: sent next, from outside the arena.
@@ -516,10 +531,68 @@ class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesRespon
       break;
     }
     if (in_batch > 0) {
-      StartWrite(response_);
+      Write(*response_);
       return;
     }
     End(absl::OkStatus());
+  }
+
+  // Packs up to response_batch_size encoded series into one frame (a bare `series` frame when
+  // the request does not batch) and hands its buffer to gRPC.
+  void ProduceEncoded() {
+    const int64_t batch = request_.response_batch_size();
+    const int64_t per_frame = batch <= 1 ? 1 : batch;
+    const int64_t limit = request_.limit();
+    auto frame = std::make_unique<std::string>();
+    frame->reserve(kMaxBatchHeaderBytes + last_frame_bytes_ + last_frame_bytes_ / 8);
+    frame->resize(kMaxBatchHeaderBytes);  // room for the batch header, written last
+    int64_t in_frame = 0;
+    while (!ended_ && in_frame < per_frame) {
+      if (limit > 0 && sent_ >= limit) {
+        ended_ = true;
+        break;
+      }
+      absl::StatusOr<bool> more = stream_->NextEncoded(frame.get());
+      if (!more.ok()) {
+        End(more.status());
+        return;
+      }
+      if (!*more) {
+        ended_ = true;
+        break;
+      }
+      ++sent_;
+      ++in_frame;
+      impl_->series_sent.Add();
+    }
+    if (in_frame == 0) {
+      End(absl::OkStatus());
+      return;
+    }
+    const size_t body = frame->size() - kMaxBatchHeaderBytes;
+    last_frame_bytes_ = body;
+    size_t offset = kMaxBatchHeaderBytes;
+    if (batch > 1) {
+      offset -= BatchHeaderSize(body);
+      WriteBatchHeader(body, frame->data() + offset);
+    }
+    std::string* bytes = frame.release();
+    grpc::Slice slice(bytes->data() + offset, bytes->size() - offset, &DeleteString, bytes);
+    out_ = grpc::ByteBuffer(&slice, 1);
+    StartWrite(&out_);
+  }
+
+  void Write(const thanos::SeriesResponse& frame) {
+    bool own_buffer = false;
+    out_.Clear();  // the writer wants an empty buffer; gRPC is done with the last frame
+    grpc::Status st =
+        grpc::SerializationTraits<thanos::SeriesResponse>::Serialize(frame, &out_, &own_buffer);
+    if (!st.ok()) {
+      End(absl::InternalError(
+          absl::StrCat("cannot serialize a Series frame: ", st.error_message())));
+      return;
+    }
+    StartWrite(&out_);
   }
 
   void End(const absl::Status& st) {
@@ -530,9 +603,9 @@ class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesRespon
                           .count();
       log::Debug(impl_->options.component, "series call",
                  {{"peer", call_.peer},
-                  {"matchers", MatchersText(request_->matchers())},
-                  {"min_time", std::to_string(request_->min_time())},
-                  {"max_time", std::to_string(request_->max_time())},
+                  {"matchers", MatchersText(request_.matchers())},
+                  {"min_time", std::to_string(request_.min_time())},
+                  {"max_time", std::to_string(request_.max_time())},
                   {"series", std::to_string(sent_)},
                   {"code", absl::StatusCodeToString(st.code())},
                   {"err", ToStd(st.message())},
@@ -542,7 +615,7 @@ class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesRespon
   }
 
   StoreServer::Impl* impl_;
-  const thanos::SeriesRequest* request_;
+  thanos::SeriesRequest request_;
   std::chrono::steady_clock::time_point start_;
   CallContext call_;
   std::atomic<bool> cancelled_{false};
@@ -551,6 +624,8 @@ class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesRespon
   google::protobuf::Arena arena_;
   thanos::SeriesResponse* response_ = nullptr;  // on arena_, valid until the next Produce()
   std::optional<thanos::SeriesResponse> pending_;
+  grpc::ByteBuffer out_;  // the frame being written
+  size_t last_frame_bytes_ = 0;
   int64_t sent_ = 0;
   bool ended_ = false;
   bool counted_ = false;
@@ -558,8 +633,8 @@ class SeriesReactor final : public grpc::ServerWriteReactor<thanos::SeriesRespon
 
 }  // namespace
 
-grpc::ServerWriteReactor<thanos::SeriesResponse>* StoreServer::Impl::Series(
-    grpc::CallbackServerContext* ctx, const thanos::SeriesRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* StoreServer::Impl::Series(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request) {
   return new SeriesReactor(this, ctx, request);
 }
 
@@ -594,7 +669,7 @@ absl::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   // gRPC sets SO_REUSEPORT by default, which would let a second server share a busy port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.RegisterService(static_cast<thanos::Store::CallbackService*>(impl.get()));
+  builder.RegisterService(static_cast<StoreService*>(impl.get()));
   builder.RegisterService(static_cast<thanos::info::Info::CallbackService*>(impl.get()));
   impl->server = builder.BuildAndStart();
   if (impl->server == nullptr || impl->port == 0) {
