@@ -601,7 +601,9 @@ class RangeFunctionOp : public StepOp, public StreamSource {
       const int64_t t = range_.At(s0 + static_cast<int64_t>(i));
       const int64_t maxt = WrapSub(src_.has_at ? src_.at_ms : t, src_.offset_ms);
       const int64_t mint = WrapSub(maxt, src_.range_ms);
-      if (!src_.has_at && src_.streams.WouldCompact(j, lo)) {
+      // Compacting only when a tile is due moves just the window's samples, not the
+      // look-ahead decoded with them.
+      if (!src_.has_at && src_.streams.NeedsFill(j, maxt) && src_.streams.WouldCompact(j, lo)) {
         if constexpr (K == Kind::kSumOverTime || K == Kind::kAvgOverTime) {
           if (num_pending > 0)
             flush();  // the pending windows' indexes are about to shift

@@ -252,10 +252,13 @@ struct SeriesStreams {
   // Pulls tiles into series j until its last buffered timestamp is after `t` or the iterator
   // is exhausted. Safe to call concurrently for different series.
   absl::Status FillUntil(size_t j, int64_t t, ExecContext& ctx) {
+    return NeedsFill(j, t) ? FillSlow(j, t, ctx) : absl::OkStatus();
+  }
+
+  // Whether FillUntil(j, t, ...) would pull a tile.
+  bool NeedsFill(size_t j, int64_t t) const {
     const SampleBuffer& b = bufs[j];
-    if (b.it == nullptr || (!b.ts.empty() && b.ts.back() > t))
-      return absl::OkStatus();
-    return FillSlow(j, t, ctx);
+    return b.it != nullptr && (b.ts.empty() || b.ts.back() <= t);
   }
 
   // Drops series j's samples before index `keep_from` when that frees enough to be worth the

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <gmock/gmock.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
@@ -57,6 +58,8 @@ class Loopback {
   thanos::Store::Stub& store() { return *store_; }
 
   thanos::info::Info::Stub& info() { return *info_; }
+
+  std::shared_ptr<grpc::Channel> channel() { return channel_; }
 
   // All frames of one Series call and its final status.
   grpc::Status Series(const thanos::SeriesRequest& r, std::vector<thanos::SeriesResponse>* out) {
@@ -168,6 +171,47 @@ TEST(StoreServerTest, BadRequestIsInvalidArgument) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(st.error_message(), HasSubstr("error parsing regexp"));
   EXPECT_TRUE(frames.empty());
+  EXPECT_EQ(lb.server().stats().failed_requests, 2);
+}
+
+// Sends `bytes` as the request of a Series call (bypassing the stub's serializer) and returns
+// the call's status once the server ended it.
+grpc::Status RawSeriesCall(Loopback& lb, std::string_view bytes) {
+  grpc::GenericStub stub(lb.channel());
+  grpc::ClientContext ctx;
+  grpc::CompletionQueue cq;
+  void* tag = nullptr;
+  bool ok = false;
+  auto wait = [&] { EXPECT_TRUE(cq.Next(&tag, &ok)); };
+  auto call = stub.PrepareCall(&ctx, "/thanos.Store/Series", &cq);
+  call->StartCall(reinterpret_cast<void*>(1));
+  wait();
+  grpc::Slice slice(bytes.data(), bytes.size());
+  grpc::ByteBuffer request(&slice, 1);
+  call->WriteLast(request, grpc::WriteOptions(), reinterpret_cast<void*>(2));
+  wait();
+  grpc::ByteBuffer frame;
+  call->Read(&frame, reinterpret_cast<void*>(3));
+  wait();
+  EXPECT_FALSE(ok) << "no frame expected";
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(4));
+  wait();
+  return status;
+}
+
+TEST(StoreServerTest, UnparsableSeriesRequestIsInvalidArgument) {
+  Loopback lb(std::make_shared<MemStoreBackend>(TenSeries(), Labels()));
+  for (std::string_view bytes : {std::string_view("\xff\xff\xff"), std::string_view("\x0a\x05"
+                                                                                    "ab")}) {
+    grpc::Status st = RawSeriesCall(lb, bytes);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(st.error_message(), HasSubstr("cannot parse the SeriesRequest"));
+  }
+  // The server still answers well-formed calls.
+  std::vector<thanos::SeriesResponse> frames;
+  EXPECT_TRUE(lb.Series(Request("m"), &frames).ok());
+  EXPECT_EQ(frames.size(), 10u);
   EXPECT_EQ(lb.server().stats().failed_requests, 2);
 }
 
