@@ -47,6 +47,7 @@ class SeriesResponseStream {
   // `series` field (see AppendSeriesField in series_wire.h) and returns true, or returns false
   // at the end of the stream.
   virtual bool EncodesSeries() const { return false; }
+
   virtual absl::StatusOr<bool> NextEncoded(std::string* /*out*/) {
     return absl::UnimplementedError("this Series stream has no encoded form");
   }
