@@ -1,12 +1,15 @@
 #include "storeapi/client/series_frame.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include <fmt/format.h>
 
 namespace paodin::storeapi {
 
 void SeriesFrame::Assign(grpc::ByteBuffer* buffer) {
   slices_.clear();
-  flat_.clear();
+  owner_.reset();
   const grpc::Status dumped = buffer->Dump(&slices_);
   buffer->Clear();
   if (!dumped.ok()) {
@@ -17,38 +20,41 @@ void SeriesFrame::Assign(grpc::ByteBuffer* buffer) {
     return;
   }
   if (slices_.size() == 1) {
-    Parse(std::string_view(reinterpret_cast<const char*>(slices_[0].begin()), slices_[0].size()));
+    // The slice itself owns the bytes; the shared pointer holds a reference to it.
+    auto slice = std::make_shared<grpc::Slice>(std::move(slices_[0]));
+    slices_.clear();
+    const char* data = reinterpret_cast<const char*>(slice->begin());
+    const size_t size = slice->size();
+    owner_ = std::shared_ptr<const char[]>(std::move(slice), data);
+    Parse(std::string_view(data, size));
     return;
   }
   size_t total = 0;
   for (const grpc::Slice& s : slices_)
     total += s.size();
-  flat_.reserve(total);
-  for (const grpc::Slice& s : slices_)
-    flat_.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  std::shared_ptr<char[]> flat(new char[std::max<size_t>(total, 1)]);
+  size_t at = 0;
+  for (const grpc::Slice& s : slices_) {
+    std::memcpy(flat.get() + at, s.begin(), s.size());
+    at += s.size();
+  }
   slices_.clear();
-  Parse(flat_);
+  owner_ = flat;
+  Parse(std::string_view(flat.get(), total));
 }
-
-namespace {
-// A flattening buffer up to this size is kept between frames; a larger one is freed.
-constexpr size_t kKeptBufferBytes = 64 << 10;
-}  // namespace
 
 void SeriesFrame::Release() {
   slices_.clear();
   view_.Clear();
-  if (flat_.capacity() > kKeptBufferBytes) {
-    std::string().swap(flat_);
-  } else {
-    flat_.clear();
-  }
+  owner_.reset();
 }
 
 void SeriesFrame::AssignBytes(std::string_view bytes) {
   slices_.clear();
-  flat_.assign(bytes.data(), bytes.size());
-  Parse(flat_);
+  std::shared_ptr<char[]> copy(new char[std::max<size_t>(bytes.size(), 1)]);
+  std::memcpy(copy.get(), bytes.data(), bytes.size());
+  owner_ = copy;
+  Parse(std::string_view(copy.get(), bytes.size()));
 }
 
 void SeriesFrame::Parse(std::string_view bytes) {

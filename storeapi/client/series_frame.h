@@ -9,6 +9,7 @@
 #ifndef PAODIN_STOREAPI_CLIENT_SERIES_FRAME_H_
 #define PAODIN_STOREAPI_CLIENT_SERIES_FRAME_H_
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,15 +32,15 @@ class SeriesFrame {
   SeriesFrame& operator=(const SeriesFrame&) = delete;
 
   // Takes the message bytes out of `buffer` (left empty) and parses them: a single slice is
-  // viewed in place, several are copied into one buffer the frame owns. The outcome is in
-  // status(); the previous content is dropped.
+  // viewed in place (the frame keeps a reference to it), several are copied into one new buffer.
+  // The outcome is in status(); the previous content is dropped (chunks that share it keep it).
   void Assign(grpc::ByteBuffer* buffer);
 
   // Copies `bytes` and parses them (tests, benchmarks).
   void AssignBytes(std::string_view bytes);
 
-  // Drops the frame's bytes and views once converted, so an idle (paused) stream holds no frame;
-  // keeps a small flattening buffer for the next frame.
+  // Drops the frame's reference to its bytes and its views once converted, so an idle (paused)
+  // stream holds no frame.
   void Release();
 
   // OK when the last frame parsed; else why it is malformed (view() is then unspecified).
@@ -51,11 +52,15 @@ class SeriesFrame {
   // Size of the frame on the wire.
   size_t wire_bytes() const { return wire_bytes_; }
 
+  // Shares the frame's bytes: the views of view() stay valid while a copy of this lives, so a
+  // received chunk can point into its frame instead of being copied out. Null when empty.
+  const std::shared_ptr<const char[]>& owner() const { return owner_; }
+
  private:
   void Parse(std::string_view bytes);
 
-  std::vector<grpc::Slice> slices_;
-  std::string flat_;
+  std::vector<grpc::Slice> slices_;  // scratch for ByteBuffer::Dump
+  std::shared_ptr<const char[]> owner_;
   SeriesResponseView view_;
   absl::Status status_;
   size_t wire_bytes_ = 0;

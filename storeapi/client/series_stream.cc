@@ -124,16 +124,8 @@ absl::Status SeriesStream::AddSeries(size_t index, std::vector<StoreSeries>* rea
   auto kept = [&](const WireChunk& c) {
     return c.has_raw && (!options_.xor_only || c.raw_type == thanos::Chunk::XOR);
   };
-  // The series' chunk bytes are copied out of the frame into one shared buffer.
-  size_t total = 0;
-  for (const WireChunk& c : wire_chunks) {
-    if (kept(c))
-      total += c.raw_data.size();
-  }
-  std::shared_ptr<char[]> buf;
-  if (total > 0)
-    buf.reset(new char[total]);
-  size_t at = 0;
+  // The chunks point into the frame, which they keep alive: no copy.
+  const std::shared_ptr<const char[]>& owner = frame_.owner();
   for (const WireChunk& c : wire_chunks) {
     if (!kept(c)) {
       ++dropped_chunks_;
@@ -142,11 +134,8 @@ absl::Status SeriesStream::AddSeries(size_t index, std::vector<StoreSeries>* rea
     StoreChunk chunk;
     chunk.min_time = c.min_time;
     chunk.max_time = c.max_time;
-    if (!c.raw_data.empty())
-      std::memcpy(buf.get() + at, c.raw_data.data(), c.raw_data.size());
-    chunk.data = std::string_view(buf.get() + at, c.raw_data.size());
-    chunk.owner = buf;
-    at += c.raw_data.size();
+    chunk.data = c.raw_data;
+    chunk.owner = owner;
     chunk.store_index = options_.store_index;
     series.chunks.push_back(std::move(chunk));
   }

@@ -43,8 +43,8 @@ namespace paodin::storeapi {
 struct StoreChunk {
   int64_t min_time = 0;
   int64_t max_time = 0;
-  // Raw Prometheus chunk bytes, kept alive by `owner` (the chunks of one received series share
-  // one buffer: one allocation per series instead of one per chunk) or static.
+  // Raw Prometheus chunk bytes, kept alive by `owner` (a received chunk points into its frame,
+  // which all the frame's chunks share) or static.
   std::string_view data;
   std::shared_ptr<const char[]> owner;
   // Index of the store the chunk came from, in the Select's store list (for messages).
