@@ -44,7 +44,8 @@ std::string Encoded(const engine::Labels& labels, const std::vector<ChunkView>& 
 TEST(SeriesWireTest, SingleSeriesFrameIsWhatProtobufWrites) {
   const std::string big(300, '\x5a');  // lengths of two varint bytes
   std::vector<ChunkView> chunks = {
-      {1700000000000, 1700000899999, "\x00\x02\xab\xcd", 0x1234567890abcdefULL},
+      {1700000000000, 1700000899999, std::string_view("\x00\x02\xab\xcd", 4),
+       0x1234567890abcdefULL},
       {-5, 0, big, 0},  // negative and zero times, no hash
       {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), "x", 1},
   };
@@ -75,9 +76,10 @@ TEST(SeriesWireTest, BatchFrameIsWhatProtobufWrites) {
   for (int n : {1, 3, 200}) {  // bodies with one-, two- and three-byte lengths
     thanos::SeriesResponse want;
     std::string body;
+    const std::string data(60, 'c');  // outlives the views below
     for (int i = 0; i < n; ++i) {
       const std::string v = "pod-" + std::to_string(i);
-      const std::vector<ChunkView> chunks = {{i * 1000, i * 1000 + 999, std::string(60, 'c'), 7}};
+      const std::vector<ChunkView> chunks = {{i * 1000, i * 1000 + 999, data, 7}};
       *want.mutable_batch()->add_series() = ProtoSeries(L({{"pod", v}}), chunks);
       AppendSeriesField(L({{"pod", v}}), chunks, &body);
     }
