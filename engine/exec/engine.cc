@@ -423,6 +423,11 @@ std::vector<std::string> ExecContext::TakeWarnings() {
 
 }  // namespace exec
 
+Engine::Engine(EngineOptions options) : options_(options) {
+  if (options_.threads > 1)
+    pool_ = std::make_shared<exec::WorkerPool>(options_.threads);
+}
+
 absl::StatusOr<QueryResult> Engine::InstantQuery(Queryable& queryable, std::string_view query,
                                                  int64_t t_ms, const QueryOptions& opts) const {
   PAODIN_ASSIGN_OR_RETURN(promql::ParsedQuery parsed, promql::Parse(query));
@@ -472,11 +477,12 @@ absl::StatusOr<QueryResult> Engine::Evaluate(Queryable& queryable, const promql:
   ctx.max_samples = options_.max_samples;
   ctx.query_ctx.cancelled = opts.cancel;
   ctx.parallel_min_series = std::max<int64_t>(1, options_.parallel_min_series);
-  const int threads = opts.threads > 0 ? opts.threads : options_.threads;
-  std::unique_ptr<exec::WorkerPool> pool;
-  if (threads > 1) {
-    pool = std::make_unique<exec::WorkerPool>(threads);
+  std::unique_ptr<exec::WorkerPool> pool;  // the query's own workers, when it asked for them
+  if (opts.threads > 1) {
+    pool = std::make_unique<exec::WorkerPool>(opts.threads);
     ctx.pool = pool.get();
+  } else if (opts.threads <= 0) {
+    ctx.pool = pool_.get();
   }
   int64_t timeout = opts.timeout_ms > 0 ? opts.timeout_ms : options_.timeout_ms;
   if (timeout > 0)

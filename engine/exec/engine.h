@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,7 +33,7 @@ struct EngineOptions {
   int64_t default_eval_interval_ms = 60 * 1000;
   // The most samples a query may hold (Prometheus --query.max-samples).
   int64_t max_samples = 50'000'000;
-  // The most threads one query may use.
+  // Threads a query works on: its own and threads - 1 workers the engine shares between queries.
   int threads = 1;
   // Per-query timeout (0 = none).
   int64_t timeout_ms = 2 * 60 * 1000;
@@ -45,6 +46,8 @@ struct EngineOptions {
 struct QueryOptions {
   int64_t lookback_delta_ms = 0;
   int64_t timeout_ms = 0;
+  // > 0: the query runs on this many threads of its own (started and joined by the query)
+  // instead of the engine's shared workers.
   int threads = 0;
   // Set to true (from any thread) to cancel the query; may be null.
   const std::atomic<bool>* cancel = nullptr;
@@ -64,8 +67,10 @@ struct ResultSeries {
 struct QueryStats {
   int64_t samples_scanned = 0;
   int64_t peak_samples = 0;
-  // CPU time, in ns, of every thread that worked on the query (the caller's thread first, then
-  // the query's workers); the largest entry is the query's critical path on idle cores.
+  // CPU time, in ns, of every thread that worked on the query: the caller's thread first, then,
+  // when the query asked for its own threads (QueryOptions::threads), its workers; the largest
+  // entry is the query's critical path on idle cores. The engine's shared workers are not
+  // counted (they serve every query).
   std::vector<int64_t> thread_cpu_ns;
 };
 
@@ -83,10 +88,17 @@ struct QueryResult {
   QueryStats stats;
 };
 
+namespace exec {
+class WorkerPool;
+}  // namespace exec
+
 // Evaluates PromQL queries. Thread-safe: one Engine serves concurrent queries.
 class Engine {
  public:
-  explicit Engine(EngineOptions options = {}) : options_(options) {}
+  // With options.threads > 1 the engine starts options.threads - 1 worker threads, shared by all
+  // its queries (each query's own thread works too), so a query does not pay for starting and
+  // joining threads.
+  explicit Engine(EngineOptions options = {});
 
   const EngineOptions& options() const { return options_; }
 
@@ -107,6 +119,7 @@ class Engine {
 
  private:
   EngineOptions options_;
+  std::shared_ptr<exec::WorkerPool> pool_;  // null when options_.threads <= 1
 };
 
 }  // namespace paodin::engine
