@@ -10,28 +10,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "engine/util/varint.h"
 
 namespace paodin::engine {
 namespace {
-
-// LEB128 varint, 1 byte below 128 (the usual case for names and values).
-size_t VarintSize(size_t n) {
-  size_t size = 1;
-  while (n >= 0x80) {
-    n >>= 7;
-    ++size;
-  }
-  return size;
-}
-
-char* PutVarint(char* p, size_t n) {
-  while (n >= 0x80) {
-    *p++ = static_cast<char>((n & 0x7f) | 0x80);
-    n >>= 7;
-  }
-  *p++ = static_cast<char>(n);
-  return p;
-}
 
 // REQUIRES: a well-formed buffer (we only decode buffers we encoded).
 inline size_t GetVarint(const char*& p) {

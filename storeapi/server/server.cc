@@ -489,24 +489,17 @@ class SeriesReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
       return;
     }
     const int64_t batch = request_.response_batch_size();
-    const int64_t limit = request_.limit();
     int64_t in_batch = 0;
     while (!ended_) {
-      if (limit > 0 && sent_ >= limit) {
-        ended_ = true;
-        break;
-      }
       thanos::SeriesResponse* frame =
           google::protobuf::Arena::CreateMessage<thanos::SeriesResponse>(&arena_);
-      absl::StatusOr<bool> more = stream_->Next(frame);
+      absl::StatusOr<bool> more = Pull([&] { return stream_->Next(frame); });
       if (!more.ok()) {
         End(more.status());
         return;
       }
-      if (!*more) {
-        ended_ = true;
+      if (!*more)
         break;
-      }
       if (frame->has_series()) {
         ++sent_;
         impl_->series_sent.Add();
@@ -537,30 +530,38 @@ class SeriesReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     End(absl::OkStatus());
   }
 
+  // The next frame from `next` (true), or false once the stream ended or the request's limit
+  // is reached (ended_ is then set).
+  template <typename Next>
+  absl::StatusOr<bool> Pull(Next next) {
+    const int64_t limit = request_.limit();
+    if (limit > 0 && sent_ >= limit) {
+      ended_ = true;
+      return false;
+    }
+    absl::StatusOr<bool> more = next();
+    if (more.ok() && !*more)
+      ended_ = true;
+    return more;
+  }
+
   // Packs up to response_batch_size encoded series into one frame (a bare `series` frame when
   // the request does not batch) and hands its buffer to gRPC.
   void ProduceEncoded() {
     const int64_t batch = request_.response_batch_size();
     const int64_t per_frame = batch <= 1 ? 1 : batch;
-    const int64_t limit = request_.limit();
     auto frame = std::make_unique<std::string>();
     frame->reserve(kMaxBatchHeaderBytes + last_frame_bytes_ + last_frame_bytes_ / 8);
     frame->resize(kMaxBatchHeaderBytes);  // room for the batch header, written last
     int64_t in_frame = 0;
     while (!ended_ && in_frame < per_frame) {
-      if (limit > 0 && sent_ >= limit) {
-        ended_ = true;
-        break;
-      }
-      absl::StatusOr<bool> more = stream_->NextEncoded(frame.get());
+      absl::StatusOr<bool> more = Pull([&] { return stream_->NextEncoded(frame.get()); });
       if (!more.ok()) {
         End(more.status());
         return;
       }
-      if (!*more) {
-        ended_ = true;
+      if (!*more)
         break;
-      }
       ++sent_;
       ++in_frame;
       impl_->series_sent.Add();
