@@ -40,13 +40,11 @@ class MemSeriesStream final : public SeriesResponseStream {
         ctx_(ctx) {}
 
   absl::StatusOr<bool> Next(thanos::SeriesResponse* out) override {
-    if (pos_ == entries_.size()) {
+    PAODIN_ASSIGN_OR_RETURN(const Entry* next, NextEntry());
+    if (next == nullptr) {
       return false;
     }
-    if ((pos_ & 63) == 0) {
-      PAODIN_RETURN_IF_ERROR(ctx_.query.Done());
-    }
-    const Entry& e = entries_[pos_++];
+    const Entry& e = *next;
     thanos::Series* series = out->mutable_series();
     LabelsToProto(e.labels, series->mutable_labels());
     if (!skip_chunks_) {
@@ -66,13 +64,11 @@ class MemSeriesStream final : public SeriesResponseStream {
   bool EncodesSeries() const override { return true; }
 
   absl::StatusOr<bool> NextEncoded(std::string* out) override {
-    if (pos_ == entries_.size()) {
+    PAODIN_ASSIGN_OR_RETURN(const Entry* next, NextEntry());
+    if (next == nullptr) {
       return false;
     }
-    if ((pos_ & 63) == 0) {
-      PAODIN_RETURN_IF_ERROR(ctx_.query.Done());
-    }
-    const Entry& e = entries_[pos_++];
+    const Entry& e = *next;
     if (skip_chunks_) {
       AppendSeriesField(e.labels, {}, out);
     } else {
@@ -84,6 +80,17 @@ class MemSeriesStream final : public SeriesResponseStream {
   }
 
  private:
+  // The next series to send, null at the end; checks for cancellation every 64 series.
+  absl::StatusOr<const Entry*> NextEntry() {
+    if (pos_ == entries_.size()) {
+      return nullptr;
+    }
+    if ((pos_ & 63) == 0) {
+      PAODIN_RETURN_IF_ERROR(ctx_.query.Done());
+    }
+    return &entries_[pos_++];
+  }
+
   std::shared_ptr<MemStore> store_;
   std::vector<Entry> entries_;
   int64_t mint_;
