@@ -543,37 +543,21 @@ const Labels& MemStore::SeriesLabels(SeriesRef ref) const {
   return impl_->series[ref]->labels;
 }
 
-namespace {
-
-// Calls fn(ChunkView) for the chunks of `s` overlapping [mint, maxt]; the caller holds the lock.
-template <typename Fn>
-void VisitChunksLocked(const Series& s, int64_t mint, int64_t maxt, Fn&& fn) {
-  auto it = std::partition_point(s.chunks.begin(), s.chunks.end(),
-                                 [mint](const SealedChunk& c) { return c.max_time < mint; });
-  for (; it != s.chunks.end() && it->min_time <= maxt; ++it) {
-    fn(ChunkView{it->min_time, it->max_time, it->data(), it->hash});
-  }
-  if (s.head.num_samples() > 0 && s.head_min <= maxt && s.max_time >= mint) {
-    std::string_view data = s.head.bytes();
-    fn(ChunkView{s.head_min, s.max_time, data, ChunkHash(data)});
-  }
-}
-
-}  // namespace
-
-void MemStore::ForEachChunk(SeriesRef ref, int64_t mint, int64_t maxt,
-                            absl::FunctionRef<void(const ChunkView&)> fn) const {
-  std::shared_lock lock(impl_->mu);
-  VisitChunksLocked(*impl_->series[ref], mint, maxt, fn);
-}
-
 void MemStore::WithChunks(SeriesRef ref, int64_t mint, int64_t maxt,
                           std::vector<ChunkView>* scratch,
                           absl::FunctionRef<void(std::span<const ChunkView>)> fn) const {
   std::shared_lock lock(impl_->mu);
+  const Series& s = *impl_->series[ref];
   scratch->clear();
-  VisitChunksLocked(*impl_->series[ref], mint, maxt,
-                    [scratch](const ChunkView& c) { scratch->push_back(c); });
+  auto it = std::partition_point(s.chunks.begin(), s.chunks.end(),
+                                 [mint](const SealedChunk& c) { return c.max_time < mint; });
+  for (; it != s.chunks.end() && it->min_time <= maxt; ++it) {
+    scratch->push_back(ChunkView{it->min_time, it->max_time, it->data(), it->hash});
+  }
+  if (s.head.num_samples() > 0 && s.head_min <= maxt && s.max_time >= mint) {
+    std::string_view data = s.head.bytes();
+    scratch->push_back(ChunkView{s.head_min, s.max_time, data, ChunkHash(data)});
+  }
   fn(*scratch);
 }
 

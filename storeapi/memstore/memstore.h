@@ -29,7 +29,7 @@
 
 namespace paodin::storeapi {
 
-// A view of one chunk handed to MemStore::ForEachChunk: valid only during the callback.
+// A view of one chunk handed to MemStore::WithChunks: valid only during the callback.
 struct ChunkView {
   // Timestamps of the first and last sample, in ms.
   int64_t min_time = 0;
@@ -104,14 +104,10 @@ class MemStore final : public engine::Queryable {
   // REQUIRES: `ref` came from this store.
   const engine::Labels& SeriesLabels(SeriesRef ref) const;
 
-  // Calls `fn` for every chunk of `ref` overlapping [mint, maxt], in time order, the open head
-  // chunk included. `fn` runs under the store's shared lock: it must not call into the store.
-  // REQUIRES: `ref` came from this store.
-  void ForEachChunk(SeriesRef ref, int64_t mint, int64_t maxt,
-                    absl::FunctionRef<void(const ChunkView&)> fn) const;
-
-  // Like ForEachChunk, but hands all those chunks to one call of `fn` (collected in *scratch,
-  // which is cleared first), so a caller can size its output before writing it.
+  // Calls `fn` once with every chunk of `ref` overlapping [mint, maxt], in time order, the open
+  // head chunk included (collected in *scratch, which is cleared first), so a caller can size its
+  // output before writing it. `fn` runs under the store's shared lock: it must not call into the
+  // store. REQUIRES: `ref` came from this store.
   void WithChunks(SeriesRef ref, int64_t mint, int64_t maxt, std::vector<ChunkView>* scratch,
                   absl::FunctionRef<void(std::span<const ChunkView>)> fn) const;
 

@@ -176,11 +176,14 @@ std::vector<ChunkView> Chunks(const MemStore& store, MemStore::SeriesRef ref, in
   std::vector<ChunkView> out;
   storage->clear();
   storage->reserve(100);
-  store.ForEachChunk(ref, mint, maxt, [&](const ChunkView& c) {
-    storage->emplace_back(c.data);
-    ChunkView copy = c;
-    copy.data = storage->back();
-    out.push_back(copy);
+  std::vector<ChunkView> scratch;
+  store.WithChunks(ref, mint, maxt, &scratch, [&](std::span<const ChunkView> chunks) {
+    for (const ChunkView& c : chunks) {
+      storage->emplace_back(c.data);
+      ChunkView copy = c;
+      copy.data = storage->back();
+      out.push_back(copy);
+    }
   });
   return out;
 }

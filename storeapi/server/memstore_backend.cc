@@ -39,26 +39,14 @@ class MemSeriesStream final : public SeriesResponseStream {
         skip_chunks_(skip_chunks),
         ctx_(ctx) {}
 
+  // The message form, for callers other than the server: the encoded frame parsed back.
   absl::StatusOr<bool> Next(thanos::SeriesResponse* out) override {
-    PAODIN_ASSIGN_OR_RETURN(const Entry* next, NextEntry());
-    if (next == nullptr) {
-      return false;
+    bytes_.clear();
+    PAODIN_ASSIGN_OR_RETURN(bool more, NextEncoded(&bytes_));
+    if (more && !out->ParseFromString(bytes_)) {
+      return absl::InternalError("cannot parse an encoded Series frame");
     }
-    const Entry& e = *next;
-    thanos::Series* series = out->mutable_series();
-    LabelsToProto(e.labels, series->mutable_labels());
-    if (!skip_chunks_) {
-      store_->ForEachChunk(e.ref, mint_, maxt_, [series](const ChunkView& c) {
-        thanos::AggrChunk* chunk = series->add_chunks();
-        chunk->set_min_time(c.min_time);
-        chunk->set_max_time(c.max_time);
-        thanos::Chunk* raw = chunk->mutable_raw();
-        raw->set_type(thanos::Chunk::XOR);
-        raw->set_data(c.data.data(), c.data.size());
-        raw->set_hash(c.hash);
-      });
-    }
-    return true;
+    return more;
   }
 
   bool EncodesSeries() const override { return true; }
@@ -99,6 +87,7 @@ class MemSeriesStream final : public SeriesResponseStream {
   CallContext ctx_;
   size_t pos_ = 0;
   std::vector<ChunkView> chunks_;  // scratch for NextEncoded
+  std::string bytes_;              // scratch for Next
 };
 
 // The request's replica label names, sorted and unique.
