@@ -83,14 +83,25 @@ absl::StatusOr<tcp::endpoint> ResolveListenAddress(net::io_context& ioc, std::st
 
 class Session;
 
+// One network thread: its own io_context (concurrency hint 1), so a connection's reads, writes
+// and the completions workers post to it never wake a second network thread.
+struct IoLoop {
+  // Open connections on this loop; declared first, as sessions destroyed with the io_context's
+  // pending handlers still count down.
+  std::atomic<int> sessions{0};
+  net::io_context ioc{1};
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work{
+      net::make_work_guard(ioc)};
+  std::thread thread;
+};
+
 class Server::Impl {
  public:
   Impl(Api* api, ServerOptions options)
       : api_(api),
         options_(std::move(options)),
-        ioc_(std::max(options_.io_threads, 1)),
-        acceptor_(net::make_strand(ioc_)),
-        work_(net::make_work_guard(ioc_)),
+        loops_(MakeLoops(options_.io_threads)),
+        acceptor_(loops_.front()->ioc),
         query_pool_(static_cast<size_t>(std::max(options_.max_concurrent_queries, 1))),
         metadata_pool_(static_cast<size_t>(std::max(options_.metadata_threads, 1))) {}
 
@@ -116,20 +127,37 @@ class Server::Impl {
   int port() const { return port_; }
 
  private:
+  static std::vector<std::unique_ptr<IoLoop>> MakeLoops(int n) {
+    std::vector<std::unique_ptr<IoLoop>> loops;
+    for (int i = 0; i < std::max(n, 1); ++i)
+      loops.push_back(std::make_unique<IoLoop>());
+    return loops;
+  }
+
+  // The loop for the next connection: the one with the fewest open connections, the accepting
+  // loop on ties, so a lone client never pays a hand-off between threads.
+  IoLoop* PickLoop() const {
+    IoLoop* best = loops_.front().get();
+    for (const auto& l : loops_) {
+      if (l->sessions.load(std::memory_order_relaxed) <
+          best->sessions.load(std::memory_order_relaxed))
+        best = l.get();
+    }
+    return best;
+  }
+
   void DoAccept();
 
   Api* api_;
   ServerOptions options_;
-  // Declared before the io_context: sessions destroyed with its pending handlers unregister.
+  // Declared before the loops: sessions destroyed with their pending handlers unregister.
   mutable std::mutex mu_;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
   bool shutting_down_ = false;
   bool shut_down_ = false;
 
-  net::io_context ioc_;
+  std::vector<std::unique_ptr<IoLoop>> loops_;
   tcp::acceptor acceptor_;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
-  std::vector<std::thread> io_threads_;
   net::thread_pool query_pool_;
   net::thread_pool metadata_pool_;
   int port_ = 0;
@@ -138,9 +166,15 @@ class Server::Impl {
 // One connection. All socket work happens on its strand; workers reach it by posting.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Server::Impl* server) : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, Server::Impl* server, IoLoop* loop)
+      : stream_(std::move(socket)), server_(server), loop_(loop) {
+    loop_->sessions.fetch_add(1, std::memory_order_relaxed);
+  }
 
-  ~Session() { server_->Unregister(this); }
+  ~Session() {
+    loop_->sessions.fetch_sub(1, std::memory_order_relaxed);
+    server_->Unregister(this);
+  }
 
   void Start() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
@@ -294,6 +328,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   Server::Impl* server_;
+  IoLoop* loop_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<std::atomic<bool>> cancelled_ = std::make_shared<std::atomic<bool>>(false);
@@ -562,7 +597,7 @@ void Session::WatchForDisconnect() {
 }
 
 absl::Status Server::Impl::Listen() {
-  absl::StatusOr<tcp::endpoint> endpoint = ResolveListenAddress(ioc_, options_.address);
+  absl::StatusOr<tcp::endpoint> endpoint = ResolveListenAddress(loops_.front()->ioc, options_.address);
   if (!endpoint.ok())
     return endpoint.status();
   beast::error_code ec;
@@ -583,26 +618,28 @@ absl::Status Server::Impl::Listen() {
 
 void Server::Impl::Run() {
   DoAccept();
-  for (int i = 0; i < std::max(options_.io_threads, 1); ++i) {
-    io_threads_.emplace_back([this] { ioc_.run(); });
+  for (auto& l : loops_) {
+    l->thread = std::thread([loop = l.get()] { loop->ioc.run(); });
   }
 }
 
 void Server::Impl::DoAccept() {
-  acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
-    if (ec) {
-      if (ec == net::error::operation_aborted || !acceptor_.is_open())
-        return;
-      log::Warn("http", "accept failed", {{"err", ec.message()}});
-    } else {
-      beast::error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
-      auto session = std::make_shared<Session>(std::move(socket), this);
-      Register(session);
-      session->Start();
-    }
-    DoAccept();
-  });
+  IoLoop* loop = PickLoop();
+  acceptor_.async_accept(
+      net::make_strand(loop->ioc), [this, loop](beast::error_code ec, tcp::socket socket) {
+        if (ec) {
+          if (ec == net::error::operation_aborted || !acceptor_.is_open())
+            return;
+          log::Warn("http", "accept failed", {{"err", ec.message()}});
+        } else {
+          beast::error_code ignored;
+          socket.set_option(tcp::no_delay(true), ignored);
+          auto session = std::make_shared<Session>(std::move(socket), this, loop);
+          Register(session);
+          session->Start();
+        }
+        DoAccept();
+      });
 }
 
 void Server::Impl::Register(const std::shared_ptr<Session>& session) {
@@ -643,11 +680,14 @@ void Server::Impl::Shutdown() {
   // threads still run.
   query_pool_.join();
   metadata_pool_.join();
-  work_.reset();
-  ioc_.stop();
-  for (std::thread& t : io_threads_)
-    t.join();
-  io_threads_.clear();
+  for (auto& l : loops_) {
+    l->work.reset();
+    l->ioc.stop();
+  }
+  for (auto& l : loops_) {
+    if (l->thread.joinable())
+      l->thread.join();
+  }
 }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(Api* api, ServerOptions options) {

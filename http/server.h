@@ -21,7 +21,8 @@ struct ServerOptions {
   // --http-address: "host:port", ":port" (all interfaces) or "[v6]:port"; port 0 picks a free
   // port (see Server::port()).
   std::string address = "0.0.0.0:10902";
-  // Threads running network I/O.
+  // Network threads, each with its own event loop; a new connection goes to the loop with the
+  // fewest open connections, so one client at a time never hops between network threads.
   int io_threads = 2;
   // --query.max-concurrent: threads of the query pool, i.e. queries evaluating at once.
   int max_concurrent_queries = 20;

@@ -104,6 +104,32 @@ TEST_F(ServerTest, AnswersOverOneKeepAliveConnection) {
   EXPECT_EQ(server_->open_connections(), 1u);
 }
 
+// Each network thread runs its own loop and new connections go to the least busy one: many
+// connections open at once are all served, over several requests each, and all are let go.
+TEST_F(ServerTest, ManyOpenConnectionsAreServedAcrossNetworkThreads) {
+  Start();
+  backend_.on_instant = [](const InstantQueryRequest& r, const engine::QueryContext&) {
+    return testing::ScalarResult(r.time_ms, 3);
+  };
+  constexpr int kConnections = 6;
+  {
+    std::vector<std::unique_ptr<testing::HttpClient>> clients;
+    for (int i = 0; i < kConnections; ++i)
+      clients.push_back(std::make_unique<testing::HttpClient>(server_->port()));
+    for (int round = 0; round < 3; ++round) {
+      for (int i = 0; i < kConnections; ++i) {
+        const int t = round * kConnections + i;
+        Reply r = clients[i]->Send("GET", "/api/v1/query?query=x&time=" + std::to_string(t));
+        ASSERT_TRUE(r.ok) << "connection " << i << " round " << round;
+        EXPECT_EQ(r.body, R"({"status":"success","data":{"resultType":"scalar","result":[)" +
+                              std::to_string(t) + R"(,"3"]}})");
+      }
+    }
+    EXPECT_EQ(server_->open_connections(), static_cast<size_t>(kConnections));
+  }
+  EXPECT_TRUE(WaitFor([&] { return server_->open_connections() == 0; }));
+}
+
 TEST_F(ServerTest, RoutingErrorsOverTheWire) {
   Start();
   testing::HttpClient c(server_->port());
