@@ -597,7 +597,8 @@ void Session::WatchForDisconnect() {
 }
 
 absl::Status Server::Impl::Listen() {
-  absl::StatusOr<tcp::endpoint> endpoint = ResolveListenAddress(loops_.front()->ioc, options_.address);
+  absl::StatusOr<tcp::endpoint> endpoint =
+      ResolveListenAddress(loops_.front()->ioc, options_.address);
   if (!endpoint.ok())
     return endpoint.status();
   beast::error_code ec;
