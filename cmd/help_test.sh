@@ -14,7 +14,7 @@ for flag in --http-address --grpc-address --store --endpoint --store.sd-files --
     --store.response-timeout --store.unhealthy-timeout --query.replica-label --deduplication.func \
     --query.timeout --query.max-concurrent --query.lookback-delta --query.partial-response \
     --no-query.partial-response --query.default-step --query.default-evaluation-interval \
-    --query.max-samples --selector-label --web.route-prefix --web.external-prefix \
+    --query.max-samples --query.label-cache-ttl --selector-label --web.route-prefix --web.external-prefix \
     --web.disable-cors --log.level --log.format --grpc-client-tls-secure --grpc-client-tls-cert \
     --grpc-client-tls-key --grpc-client-tls-ca --grpc-client-server-name \
     --grpc-client-tls-skip-verify --grpc-server-tls-cert --grpc-server-tls-key \

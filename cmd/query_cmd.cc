@@ -177,6 +177,11 @@ void AddQueryCommand(CLI::App& app, RunFn& run) {
   sub->add_option("--query.max-samples", f.max_samples,
                   "Maximum number of samples a single query can load into memory")
       ->capture_default_str();
+  sub->add_option("--query.label-cache-ttl", f.label_cache_ttl,
+                  "How long a label names or values answer of a store whose data ended more than "
+                  "5m ago is reused while the store's Info stays the same (sidecars and "
+                  "receivers are always asked); 0 disables")
+      ->capture_default_str();
   sub->add_option("--selector-label", f.selector_labels,
                   "Query selector labels attached to the StoreAPI this query serves "
                   "(repeatable, name=\"value\")")

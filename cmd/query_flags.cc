@@ -10,6 +10,7 @@
 #include "engine/model/time.h"
 #include "engine/util/strings.h"
 #include "storeapi/client/store_client.h"
+#include "storeapi/proxy/label_cache.h"
 #include "storeapi/proxy/options.h"
 #include "storeapi/server/convert.h"
 #include "storeapi/server/server.h"
@@ -172,6 +173,15 @@ absl::StatusOr<QueryConfig> ResolveQueryFlags(const QueryFlags& f) {
     return absl::InvalidArgumentError("invalid --query.max-concurrent-select: must be at least 1");
   }
   c.proxy.max_concurrent_select = f.max_concurrent_select;
+  absl::StatusOr<int64_t> label_cache_ttl = Duration("query.label-cache-ttl", f.label_cache_ttl);
+  if (!label_cache_ttl.ok()) {
+    return label_cache_ttl.status();
+  }
+  if (*label_cache_ttl > 0) {
+    storeapi::LabelCacheOptions cache;
+    cache.ttl = std::chrono::milliseconds(*label_cache_ttl);
+    c.proxy.label_cache = std::make_shared<storeapi::LabelCache>(cache);
+  }
 
   c.engine.timeout_ms = *timeout;
   if (!f.lookback_delta.empty()) {
@@ -265,6 +275,7 @@ std::vector<std::pair<std::string, std::string>> QueryFlagValues(const QueryFlag
       {"query.default-step", f.default_step},
       {"query.default-evaluation-interval", f.default_evaluation_interval},
       {"query.max-samples", std::to_string(f.max_samples)},
+      {"query.label-cache-ttl", f.label_cache_ttl},
       {"selector-label", list(f.selector_labels)},
       {"web.route-prefix", f.web_route_prefix},
       {"web.external-prefix", f.web_external_prefix},

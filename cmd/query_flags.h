@@ -50,6 +50,7 @@ struct QueryFlags {
   std::string default_step = "1s";
   std::string default_evaluation_interval = "1m";
   int64_t max_samples = 50000000;
+  std::string label_cache_ttl = "1m";
   std::vector<std::string> selector_labels;
   std::string web_route_prefix;
   std::string web_external_prefix;

@@ -34,6 +34,16 @@ TEST(QueryFlagsTest, DefaultsAreThanosDefaults) {
   EXPECT_TRUE(c->defaults.partial_response);
   EXPECT_EQ(c->max_concurrent, 20);
   EXPECT_EQ(c->route_prefix, "");
+  EXPECT_NE(c->proxy.label_cache, nullptr);
+}
+
+TEST(QueryFlagsTest, AZeroLabelCacheTtlTurnsTheCacheOff) {
+  QueryFlags f;
+  f.stores = {"a:1"};
+  f.label_cache_ttl = "0s";
+  absl::StatusOr<QueryConfig> c = ResolveQueryFlags(f);
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->proxy.label_cache, nullptr);
 }
 
 TEST(QueryFlagsTest, ValuesAreTranslated) {
@@ -95,6 +105,7 @@ TEST(QueryFlagsTest, BadValuesNameTheFlag) {
       {"samples", [](QueryFlags& f) { f.max_samples = 0; }, "--query.max-samples"},
       {"limits", [](QueryFlags& f) { f.store_limits_request_series = -1; }, "--store.limits"},
       {"http", [](QueryFlags& f) { f.http_address = ""; }, "--http-address"},
+      {"label cache", [](QueryFlags& f) { f.label_cache_ttl = "soon"; }, "--query.label-cache-ttl"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -245,7 +256,9 @@ TEST(QueryFlagsTest, FlagValuesAreSortedAndComplete) {
       v, ::testing::Contains(std::pair<std::string, std::string>("query.replica-label", "a,b")));
   EXPECT_THAT(v, ::testing::Contains(
                      std::pair<std::string, std::string>("query.partial-response", "true")));
-  EXPECT_EQ(v.size(), 40u);
+  EXPECT_THAT(
+      v, ::testing::Contains(std::pair<std::string, std::string>("query.label-cache-ttl", "1m")));
+  EXPECT_EQ(v.size(), 41u);
 }
 
 }  // namespace

@@ -21,6 +21,8 @@
 
 namespace paodin::storeapi {
 
+class LabelCache;
+
 // What a store failure does to a request.
 enum class PartialResponseStrategy {
   // The failing store becomes a warning naming it; the query goes on without it.
@@ -70,6 +72,9 @@ struct ProxyOptions {
   int64_t response_batch_size = 64;
   // Told the duration and outcome of every call to a store (per-store metrics); may be null.
   std::shared_ptr<StoreRequestObserver> observer;
+  // Reuses label answers of stores whose data is settled (label_cache.h); null asks every
+  // store every time.
+  std::shared_ptr<LabelCache> label_cache;
 };
 
 // Per-request options; unset fields take the process-wide defaults.

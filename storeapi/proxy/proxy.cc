@@ -16,6 +16,7 @@
 #include "storeapi/chunkenc/xor.h"
 #include "storeapi/client/grpc_util.h"
 #include "storeapi/client/series_stream.h"
+#include "storeapi/proxy/label_cache.h"
 #include "storeapi/proxy/merge.h"
 #include "storeapi/proxy/sample_iterators.h"
 #include "storeapi/proxy/selection.h"
@@ -298,6 +299,9 @@ struct UnaryCall {
   Resp response;
   grpc::Status status;
   std::string store;
+  // The store's Info when the call started, and the answer's cache key (empty: not cached).
+  std::shared_ptr<const EndpointInfo> info;
+  std::string cache_key;
   Clock::time_point started;
   std::unique_ptr<grpc::ClientAsyncResponseReader<Resp>> reader;
 };
@@ -306,14 +310,33 @@ template <typename Req, typename Resp, typename Start, typename Values>
 absl::StatusOr<LabelResult> FanOutLabels(std::span<const StoreRef> stores, const Req& request,
                                          const Resolved& resolved, Clock::time_point deadline,
                                          int64_t limit, std::string_view what,
-                                         StoreRequestObserver* observer, std::string_view method,
-                                         Start start, Values values) {
+                                         StoreRequestObserver* observer, LabelCache* cache,
+                                         std::string_view method, Start start, Values values) {
+  LabelResult result;
   std::vector<std::unique_ptr<UnaryCall<Req, Resp>>> calls;
   grpc::CompletionQueue cq;
+  const Clock::time_point now = Clock::now();
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  std::string request_bytes;
   for (const StoreRef& s : stores) {
+    std::string key;
+    if (cache != nullptr && cache->Cacheable(s.info.get(), now_ms)) {
+      if (request_bytes.empty())
+        request_bytes = request.SerializeAsString();
+      key = LabelCache::Key(s.client->address(), method, resolved.tenant, request_bytes);
+      if (std::optional<std::vector<std::string>> hit = cache->Get(key, *s.info, now)) {
+        for (std::string& v : *hit)
+          result.values.push_back(std::move(v));
+        continue;
+      }
+    }
     auto call = std::make_unique<UnaryCall<Req, Resp>>();
     call->request = request;
     call->store = s.client->address();
+    call->info = s.info;
+    call->cache_key = std::move(key);
     if (deadline != Clock::time_point::max())
       call->context.set_deadline(ToSystem(deadline));
     if (!resolved.tenant.empty()) {
@@ -343,7 +366,6 @@ absl::StatusOr<LabelResult> FanOutLabels(std::span<const StoreRef> stores, const
     while (cq.Next(&tag, &ok)) {
     }
   }
-  LabelResult result;
   for (auto& call : calls) {
     if (!call->status.ok()) {
       std::string msg =
@@ -358,6 +380,11 @@ absl::StatusOr<LabelResult> FanOutLabels(std::span<const StoreRef> stores, const
       result.warnings.push_back(w);
     for (const std::string& v : values(call->response))
       result.values.push_back(v);
+    if (!call->cache_key.empty() && call->response.warnings().empty()) {
+      const auto& got = values(call->response);
+      cache->Put(std::move(call->cache_key), *call->info,
+                 std::vector<std::string>(got.begin(), got.end()), now);
+    }
   }
   std::sort(result.values.begin(), result.values.end());
   result.values.erase(std::unique(result.values.begin(), result.values.end()), result.values.end());
@@ -567,7 +594,7 @@ absl::StatusOr<LabelResult> Proxy::LabelNamesWithWarnings(
   using Call = UnaryCall<thanos::LabelNamesRequest, thanos::LabelNamesResponse>;
   return FanOutLabels<thanos::LabelNamesRequest, thanos::LabelNamesResponse>(
       plan->stores, req, plan->resolved, SelectDeadline(options_, ctx), limit, "label names",
-      options_.observer.get(), "LabelNames",
+      options_.observer.get(), options_.label_cache.get(), "LabelNames",
       [](StoreClient& client, Call* c, grpc::CompletionQueue* cq) {
         return client.store().AsyncLabelNames(&c->context, c->request, cq);
       },
@@ -590,7 +617,7 @@ absl::StatusOr<LabelResult> Proxy::LabelValuesWithWarnings(
   using Call = UnaryCall<thanos::LabelValuesRequest, thanos::LabelValuesResponse>;
   return FanOutLabels<thanos::LabelValuesRequest, thanos::LabelValuesResponse>(
       plan->stores, req, plan->resolved, SelectDeadline(options_, ctx), limit, "label values",
-      options_.observer.get(), "LabelValues",
+      options_.observer.get(), options_.label_cache.get(), "LabelValues",
       [](StoreClient& client, Call* c, grpc::CompletionQueue* cq) {
         return client.store().AsyncLabelValues(&c->context, c->request, cq);
       },

@@ -11,6 +11,7 @@
 #include "engine/util/status_matchers.h"
 #include "storeapi/client/endpoint_set.h"
 #include "storeapi/client/testing/fake_store.h"
+#include "storeapi/proxy/label_cache.h"
 #include "storeapi/proxy/test_series.h"
 
 namespace paodin::storeapi {
@@ -413,6 +414,53 @@ TEST_F(ProxyTest, ObserverSeesEveryStoreCallWithItsOutcome) {
   ASSERT_TRUE(
       proxy->LabelValuesWithWarnings({}, "job", 0, 1000000, kUp, 0, engine::QueryContext{}).ok());
   EXPECT_EQ(observer->Calls("LabelValues"), want);
+}
+
+TEST_F(ProxyTest, LabelAnswersOfSettledStoresAreReusedOthersAreAskedEveryTime) {
+  // a serves blocks that ended long ago; b is a sidecar (data until forever); c is settled
+  // but fails.
+  FakeStoreConfig settled = ClusterStore("a", "", {"api"});
+  settled.component_type = "store";
+  settled.min_time = 0;
+  settled.max_time = 585000;
+  FakeStore& a = AddStore(settled);
+  FakeStore& b = AddStore(ClusterStore("b", "", {"db"}));
+  FakeStoreConfig failing = settled;
+  failing.external_labels = {{"cluster", "c"}};
+  failing.fail_after_frames = 0;
+  FakeStore& c = AddStore(failing);
+  auto observer = std::make_shared<RecordingObserver>();
+  ProxyOptions options;
+  options.observer = observer;
+  options.label_cache = std::make_shared<LabelCache>(LabelCacheOptions{});
+  auto proxy = MakeProxy(options);
+  constexpr int kRounds = 3;
+  for (int i = 0; i < kRounds; ++i) {
+    auto names = proxy->LabelNamesWithWarnings({}, 0, 1000000, {}, 0, engine::QueryContext{});
+    ASSERT_TRUE(names.ok());
+    EXPECT_THAT(names->values, ElementsAre("__name__", "cluster", "job"));
+    EXPECT_EQ(names->warnings.size(), 1u);
+    auto values =
+        proxy->LabelValuesWithWarnings({}, "job", 0, 1000000, kUp, 0, engine::QueryContext{});
+    ASSERT_TRUE(values.ok());
+    EXPECT_THAT(values->values, ElementsAre("api", "db"));
+  }
+  const std::string ok = std::to_string(static_cast<int>(grpc::StatusCode::OK));
+  const std::string unavailable = std::to_string(static_cast<int>(grpc::StatusCode::UNAVAILABLE));
+  std::vector<std::string> want = {a.address() + " " + ok};
+  for (int i = 0; i < kRounds; ++i) {
+    want.push_back(b.address() + " " + ok);
+    want.push_back(c.address() + " " + unavailable);
+  }
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(observer->Calls("LabelNames"), want);
+  EXPECT_EQ(observer->Calls("LabelValues"), want);
+  // Another request (here a limit) is another answer: a is asked again.
+  auto limited =
+      proxy->LabelValuesWithWarnings({}, "job", 0, 1000000, kUp, 1, engine::QueryContext{});
+  ASSERT_TRUE(limited.ok());
+  EXPECT_THAT(limited->values, ElementsAre("api"));
+  EXPECT_EQ(observer->Calls("LabelValues").size(), want.size() + 3);
 }
 
 }  // namespace
