@@ -210,6 +210,42 @@ absl::StatusOr<http::StringsResult> QueryBackend::LabelValues(std::string_view n
   });
 }
 
+namespace {
+
+// A proxy answer from the label cache as a status, for MergeLabelCalls.
+absl::StatusOr<storeapi::LabelResult> AtHand(std::optional<storeapi::LabelResult> r) {
+  if (!r.has_value())
+    return absl::NotFoundError("not at hand");
+  return *std::move(r);
+}
+
+std::optional<http::StringsResult> OkOrNothing(absl::StatusOr<http::StringsResult> r) {
+  if (!r.ok())
+    return std::nullopt;
+  return *std::move(r);
+}
+
+}  // namespace
+
+std::optional<http::StringsResult> QueryBackend::LabelNamesAtHand(
+    const http::MetadataRequest& request) {
+  const storeapi::RequestOptions ro = MetadataRequestOptions(request, false);
+  const int64_t limit = request.limit > 0 ? request.limit + 1 : 0;
+  return OkOrNothing(MergeLabelCalls(request, [&](const http::MatcherSet& set) {
+    return AtHand(proxy_->CachedLabelNames(ro, request.start_ms, request.end_ms, set, limit));
+  }));
+}
+
+std::optional<http::StringsResult> QueryBackend::LabelValuesAtHand(
+    std::string_view name, const http::MetadataRequest& request) {
+  const storeapi::RequestOptions ro = MetadataRequestOptions(request, false);
+  const int64_t limit = request.limit > 0 ? request.limit + 1 : 0;
+  return OkOrNothing(MergeLabelCalls(request, [&](const http::MatcherSet& set) {
+    return AtHand(
+        proxy_->CachedLabelValues(ro, name, request.start_ms, request.end_ms, set, limit));
+  }));
+}
+
 std::vector<http::EndpointStatus> QueryBackend::Stores() {
   std::vector<http::EndpointStatus> out;
   if (endpoints_ == nullptr) {

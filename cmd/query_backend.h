@@ -51,6 +51,10 @@ class QueryBackend final : public http::ApiBackend {
   absl::StatusOr<http::StringsResult> LabelValues(std::string_view name,
                                                   const http::MetadataRequest& request,
                                                   const engine::QueryContext& ctx) override;
+  std::optional<http::StringsResult> LabelNamesAtHand(
+      const http::MetadataRequest& request) override;
+  std::optional<http::StringsResult> LabelValuesAtHand(
+      std::string_view name, const http::MetadataRequest& request) override;
   std::vector<http::EndpointStatus> Stores() override;
 
   std::vector<std::pair<std::string, std::string>> Flags() override { return options_.flags; }

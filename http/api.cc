@@ -362,17 +362,23 @@ void Api::Handle(const HttpRequest& request, const RequestContext& ctx, Response
   int status = 200;
   Dispatch(*route, request, label_name, ctx, w, status);
 
-  if (inflight != nullptr) {
+  if (inflight != nullptr)
     inflight->Decrement();
-    std::map<std::string, std::string> labels = {{"code", absl::StrCat(status)},
-                                                 {"handler", std::string(route->handler)},
-                                                 {"method", method_label}};
-    metrics_->requests->Add(labels).Increment();
-    metrics_->duration
-        ->Add(labels, prometheus::Histogram::BucketBoundaries{0.001, 0.01, 0.1, 0.3, 0.6, 1, 3, 6,
-                                                              9, 20, 30, 60, 90, 120})
-        .Observe(absl::ToDoubleSeconds(absl::Now() - begin));
-  }
+  CountRequest(*route, method_label, status, begin);
+}
+
+void Api::CountRequest(const ApiRoute& route, const std::string& method_label, int status,
+                       absl::Time begin) {
+  if (metrics_->requests == nullptr)
+    return;
+  std::map<std::string, std::string> labels = {{"code", absl::StrCat(status)},
+                                               {"handler", std::string(route.handler)},
+                                               {"method", method_label}};
+  metrics_->requests->Add(labels).Increment();
+  metrics_->duration
+      ->Add(labels, prometheus::Histogram::BucketBoundaries{0.001, 0.01, 0.1, 0.3, 0.6, 1, 3, 6, 9,
+                                                            20, 30, 60, 90, 120})
+      .Observe(absl::ToDoubleSeconds(absl::Now() - begin));
 }
 
 void Api::Dispatch(const ApiRoute& route, const HttpRequest& request, std::string_view label_name,
@@ -663,6 +669,60 @@ void Api::Metadata(int endpoint_int, std::string_view label_name, const HttpRequ
   TruncateToLimit(parsed->limit, r->warnings, r->values);
   RespondStreamed(w, !r->warnings.empty(),
                   [&](JsonOut& out) { return WriteStringsResponse(r->values, r->warnings, out); });
+}
+
+bool Api::HandleWithoutWaiting(const HttpRequest& request, ResponseWriter& w) {
+  // Larger answers are written by a worker, which streams and compresses them.
+  constexpr size_t kMaxInlineBytes = 32 << 10;
+  if (request.method != "GET" && request.method != "POST")
+    return false;
+  std::string path;
+  std::string_view query;
+  if (!SplitTarget(request.target, path, query))
+    return false;
+  std::string_view rest = path;
+  if (!absl::StartsWith(ToAbsl(rest), ToAbsl(options_.route_prefix)))
+    return false;
+  rest.remove_prefix(options_.route_prefix.size());
+  if (!absl::StartsWith(ToAbsl(rest), "/api/v1/"))
+    return false;
+  rest.remove_prefix(7);
+  std::string_view label_name;
+  const ApiRoute* route = FindApiRoute(rest, label_name);
+  if (route == nullptr ||
+      (route->endpoint != Endpoint::kLabelNames && route->endpoint != Endpoint::kLabelValues)) {
+    return false;
+  }
+  const bool names = route->endpoint == Endpoint::kLabelNames;
+  if (!names && !ValidateLabelName(label_name).ok())
+    return false;
+  const absl::Time begin = absl::Now();
+  absl::StatusOr<MetadataRequest> parsed = ParseMetadataRequest(
+      names ? MetadataEndpoint::kLabelNames : MetadataEndpoint::kLabelValues,
+      ParseRequestForm(request), options_.defaults, options_.parse_selector, NowMs());
+  if (!parsed.ok())
+    return false;
+  std::optional<StringsResult> r = names ? backend_->LabelNamesAtHand(*parsed)
+                                         : backend_->LabelValuesAtHand(label_name, *parsed);
+  if (!r.has_value())
+    return false;
+  size_t bytes = 0;
+  for (const std::string& v : r->values)
+    bytes += v.size() + 3;
+  if (bytes > kMaxInlineBytes)
+    return false;
+  TruncateToLimit(parsed->limit, r->warnings, r->values);
+  if (!options_.disable_cors) {
+    for (const auto& h : kCorsHeaders)
+      w.SetHeader(h[0], h[1]);
+  }
+  RespondStreamed(w, !r->warnings.empty(),
+                  [&](JsonOut& out) { return WriteStringsResponse(r->values, r->warnings, out); });
+  std::string method_label(request.method);
+  std::transform(method_label.begin(), method_label.end(), method_label.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  CountRequest(*route, method_label, 200, begin);
+  return true;
 }
 
 void Api::WriteMetrics(ResponseWriter& w) {

@@ -101,6 +101,11 @@ class Api {
   // Answers one request completely through `w`. Blocking (backend calls).
   void Handle(const HttpRequest& request, const RequestContext& ctx, ResponseWriter& w);
 
+  // Answers a label names / values request on the calling (network) thread when the backend
+  // has the answer at hand and it is small; returns false having written nothing otherwise
+  // (the caller then runs Handle on a worker).
+  bool HandleWithoutWaiting(const HttpRequest& request, ResponseWriter& w);
+
  private:
   struct Metrics;
 
@@ -111,6 +116,8 @@ class Api {
   void Metadata(int endpoint, std::string_view label_name, const HttpRequest& request,
                 const RequestContext& ctx, ResponseWriter& w, int& status);
   void WriteMetrics(ResponseWriter& w);
+  void CountRequest(const ApiRoute& route, const std::string& method_label, int status,
+                    absl::Time begin);
   int64_t NowMs() const;
 
   ApiBackend* backend_;

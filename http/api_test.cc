@@ -316,6 +316,66 @@ TEST_F(ApiTest, SeriesLabelsAndValues) {
   EXPECT_EQ(w.body, R"({"status":"error","errorType":"execution","error":"store down"})");
 }
 
+TEST_F(ApiTest, LabelAnswersAtHandAreGivenWithoutWaiting) {
+  auto without_waiting = [&](std::string_view method, std::string_view target,
+                             std::string_view body = "") {
+    RecordingWriter w;
+    const bool done = api_->HandleWithoutWaiting(
+        HttpRequest{method, target, "application/x-www-form-urlencoded", body}, w);
+    return std::make_pair(done, w);
+  };
+  // Nothing at hand: nothing written, the worker path answers.
+  auto [done, w] = without_waiting("GET", "/api/v1/labels");
+  EXPECT_FALSE(done);
+  EXPECT_EQ(w.body, "");
+  EXPECT_TRUE(w.headers.empty());
+
+  backend_.on_label_names_at_hand = [](const MetadataRequest& r) -> std::optional<StringsResult> {
+    if (r.start_ms != 1000)
+      return std::nullopt;
+    return StringsResult{{"__name__", "instance", "job"}, {}};
+  };
+  std::tie(done, w) = without_waiting("GET", "/api/v1/labels?start=1&end=2&limit=2");
+  EXPECT_TRUE(done);
+  EXPECT_EQ(w.status, 200);
+  EXPECT_EQ(w.body, R"({"status":"success","data":["__name__","instance"],)"
+                    R"("warnings":["results truncated due to limit"]})");
+  EXPECT_EQ(w.Header("Access-Control-Allow-Origin"), "*");
+  // Form parameters count as they do on the worker path.
+  std::tie(done, w) = without_waiting("POST", "/api/v1/labels", "start=1&end=2");
+  EXPECT_TRUE(done);
+  EXPECT_EQ(w.body, R"({"status":"success","data":["__name__","instance","job"]})");
+  std::tie(done, w) = without_waiting("GET", "/api/v1/labels?start=5");
+  EXPECT_FALSE(done);
+
+  backend_.on_label_values_at_hand = [](std::string_view name, const MetadataRequest&) {
+    return std::optional<StringsResult>(StringsResult{{std::string(name) + "-1"}, {}});
+  };
+  std::tie(done, w) = without_waiting("GET", "/api/v1/label/job/values?match[]=up");
+  EXPECT_TRUE(done);
+  EXPECT_EQ(w.body, R"({"status":"success","data":["job-1"]})");
+  // Bad input, other endpoints and other methods are left to the worker path and its errors.
+  EXPECT_FALSE(without_waiting("GET", "/api/v1/label/a.b/values").first);
+  EXPECT_FALSE(without_waiting("GET", "/api/v1/labels?start=x").first);
+  EXPECT_FALSE(without_waiting("GET", "/api/v1/series?match[]=up").first);
+  EXPECT_FALSE(without_waiting("GET", "/api/v1/query?query=up").first);
+  EXPECT_FALSE(without_waiting("DELETE", "/api/v1/labels").first);
+  // Large answers go to a worker, which streams and compresses them.
+  backend_.on_label_values_at_hand = [](std::string_view, const MetadataRequest&) {
+    StringsResult r;
+    for (int i = 0; i < 10000; ++i)
+      r.values.push_back("value-" + std::to_string(i));
+    return std::optional<StringsResult>(std::move(r));
+  };
+  EXPECT_FALSE(without_waiting("GET", "/api/v1/label/job/values").first);
+  // Answers given this way are counted like the others.
+  const std::string metrics = Do("GET", "/metrics").body;
+  EXPECT_THAT(metrics, HasSubstr(R"(http_requests_total{code="200",handler="label_names",)"
+                                 R"(method="get"} 1)"));
+  EXPECT_THAT(metrics, HasSubstr(R"(http_requests_total{code="200",handler="label_names",)"
+                                 R"(method="post"} 1)"));
+}
+
 TEST_F(ApiTest, StatusEndpoints) {
   backend_.build_info = {"0.43.0", "rev", "HEAD", "u@h", "d", "c++"};
   backend_.flags = {{"query.timeout", "2m"}};

@@ -165,6 +165,18 @@ class ApiBackend {
                                                     const MetadataRequest& request,
                                                     const engine::QueryContext& ctx) = 0;
 
+  // LabelNames / LabelValues answered from what is at hand, never waiting (on a network
+  // thread): the stores' cached answers. Nullopt when a store would have to be asked; the
+  // default never answers.
+  virtual std::optional<StringsResult> LabelNamesAtHand(const MetadataRequest& request) {
+    return std::nullopt;
+  }
+
+  virtual std::optional<StringsResult> LabelValuesAtHand(std::string_view name,
+                                                         const MetadataRequest& request) {
+    return std::nullopt;
+  }
+
   // Metric metadata keyed by metric name (sorted by name); `metric` filters when non-empty,
   // `limit` < 0 means no limit. The default offers none: `{}`.
   virtual absl::StatusOr<std::vector<std::pair<std::string, std::vector<MetricMetadata>>>> Metadata(

@@ -541,16 +541,28 @@ void Session::OnRequest() {
   Api* api = server_->api();
   Work work = api->Classify(method, target);
 
-  if (work == Work::kInline) {
-    ConnectionWriter w(nullptr, server_->options(), accepts_gzip, keep_alive, version);
-    api->Handle(request, ctx, w);
+  auto write_inline = [&](ConnectionWriter& w) {
     auto res = w.BuildComplete();
     stream_.expires_after(ToChrono(server_->options().write_timeout));
     bhttp::async_write(stream_, *res,
                        [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
                          self->AfterResponse(!ec && keep_alive);
                        });
+  };
+  if (work == Work::kInline) {
+    ConnectionWriter w(nullptr, server_->options(), accepts_gzip, keep_alive, version);
+    api->Handle(request, ctx, w);
+    write_inline(w);
     return;
+  }
+  if (work == Work::kMetadata) {
+    // A label call whose answer is at hand (cached) is answered here: a hop to a worker and
+    // back would cost more than the answer.
+    ConnectionWriter w(nullptr, server_->options(), accepts_gzip, keep_alive, version);
+    if (api->HandleWithoutWaiting(request, w)) {
+      write_inline(w);
+      return;
+    }
   }
 
   // Off the network thread. While it runs, watch the socket: a client that closes cancels.

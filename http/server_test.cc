@@ -253,6 +253,62 @@ TEST_F(ServerTest, AtMostMaxConcurrentQueriesRunAndTheRestWait) {
   EXPECT_EQ(max_running, 2);
 }
 
+// A label call whose answer is at hand is answered on the network thread: it gets through
+// while the only metadata worker is busy.
+TEST_F(ServerTest, LabelAnswersAtHandDoNotWaitForAWorker) {
+  ServerOptions options;
+  options.metadata_threads = 1;
+  Start(options);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool busy = false;
+  bool release = false;
+  backend_.on_series = [&](const MetadataRequest&) {
+    std::unique_lock<std::mutex> lock(mu);
+    busy = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+    return absl::StatusOr<SeriesResult>(SeriesResult{});
+  };
+  backend_.on_label_names_at_hand = [](const MetadataRequest&) {
+    return std::optional<StringsResult>(StringsResult{{"__name__", "job"}, {}});
+  };
+  std::thread blocker([&] {
+    testing::HttpClient c(server_->port());
+    EXPECT_EQ(c.Send("GET", "/api/v1/series?match[]=up").status, 200);
+  });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return busy; }));
+  }
+  // Should the label call wait for the worker after all, a watchdog frees the worker after
+  // 10 s so that the test fails instead of hanging.
+  bool answered = false;
+  bool freed_by_watchdog = false;
+  std::thread watchdog([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    if (!cv.wait_for(lock, std::chrono::seconds(10), [&] { return answered; })) {
+      freed_by_watchdog = true;
+      release = true;
+      cv.notify_all();
+    }
+  });
+  testing::HttpClient c(server_->port());
+  Reply r = c.Send("GET", "/api/v1/labels");
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    answered = true;
+    release = true;
+  }
+  cv.notify_all();
+  watchdog.join();
+  blocker.join();
+  EXPECT_FALSE(freed_by_watchdog);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, R"({"status":"success","data":["__name__","job"]})");
+  EXPECT_EQ(r.Header("content-length"), std::to_string(r.body.size()));
+}
+
 TEST_F(ServerTest, ClientDisconnectCancelsTheRunningQuery) {
   Start();
   std::atomic<bool> entered{false};

@@ -33,6 +33,15 @@ class FakeBackend : public ApiBackend {
   absl::StatusOr<StringsResult> LabelValues(std::string_view name, const MetadataRequest& request,
                                             const engine::QueryContext& ctx) override;
 
+  std::optional<StringsResult> LabelNamesAtHand(const MetadataRequest& request) override {
+    return on_label_names_at_hand ? on_label_names_at_hand(request) : std::nullopt;
+  }
+
+  std::optional<StringsResult> LabelValuesAtHand(std::string_view name,
+                                                 const MetadataRequest& request) override {
+    return on_label_values_at_hand ? on_label_values_at_hand(name, request) : std::nullopt;
+  }
+
   std::vector<EndpointStatus> Stores() override { return stores; }
 
   std::vector<std::pair<std::string, std::string>> Flags() override { return flags; }
@@ -50,6 +59,10 @@ class FakeBackend : public ApiBackend {
   std::function<absl::StatusOr<StringsResult>(const MetadataRequest&)> on_label_names;
   std::function<absl::StatusOr<StringsResult>(std::string_view, const MetadataRequest&)>
       on_label_values;
+  // Unset: nothing is at hand.
+  std::function<std::optional<StringsResult>(const MetadataRequest&)> on_label_names_at_hand;
+  std::function<std::optional<StringsResult>(std::string_view, const MetadataRequest&)>
+      on_label_values_at_hand;
   std::vector<EndpointStatus> stores;
   std::vector<std::pair<std::string, std::string>> flags;
   BuildInfo build_info;

@@ -311,7 +311,8 @@ absl::StatusOr<LabelResult> FanOutLabels(std::span<const StoreRef> stores, const
                                          const Resolved& resolved, Clock::time_point deadline,
                                          int64_t limit, std::string_view what,
                                          StoreRequestObserver* observer, LabelCache* cache,
-                                         std::string_view method, Start start, Values values) {
+                                         bool cached_only, std::string_view method, Start start,
+                                         Values values) {
   LabelResult result;
   std::vector<std::unique_ptr<UnaryCall<Req, Resp>>> calls;
   grpc::CompletionQueue cq;
@@ -332,6 +333,8 @@ absl::StatusOr<LabelResult> FanOutLabels(std::span<const StoreRef> stores, const
         continue;
       }
     }
+    if (cached_only)
+      return absl::NotFoundError("not in the label cache");
     auto call = std::make_unique<UnaryCall<Req, Resp>>();
     call->request = request;
     call->store = s.client->address();
@@ -579,36 +582,40 @@ void FillLabelRequest(const LabelPlan& plan, int64_t start_ms, int64_t end_ms, i
 
 }  // namespace
 
-absl::StatusOr<LabelResult> Proxy::LabelNamesWithWarnings(
-    const RequestOptions& request, int64_t start_ms, int64_t end_ms,
-    std::span<const engine::Matcher> request_matchers, int64_t limit,
-    const engine::QueryContext& ctx) const {
-  if (absl::Status st = ctx.Done(); !st.ok())
-    return st;
+namespace {
+
+// A label names call, or with `cached_only` its answer from the label cache alone (NotFound
+// when a store would have to be asked).
+absl::StatusOr<LabelResult> LabelNamesCall(
+    const ProxyOptions& options, const StoreProvider& provider, const RequestOptions& request,
+    int64_t start_ms, int64_t end_ms, std::span<const engine::Matcher> request_matchers,
+    int64_t limit, Clock::time_point deadline, bool cached_only) {
   std::optional<LabelPlan> plan =
-      PlanLabelCall(options_, *stores_, request, start_ms, end_ms, request_matchers);
+      PlanLabelCall(options, provider, request, start_ms, end_ms, request_matchers);
   if (!plan.has_value())
     return LabelResult{};
   thanos::LabelNamesRequest req;
   FillLabelRequest(*plan, start_ms, end_ms, limit, &req);
   using Call = UnaryCall<thanos::LabelNamesRequest, thanos::LabelNamesResponse>;
   return FanOutLabels<thanos::LabelNamesRequest, thanos::LabelNamesResponse>(
-      plan->stores, req, plan->resolved, SelectDeadline(options_, ctx), limit, "label names",
-      options_.observer.get(), options_.label_cache.get(), "LabelNames",
+      plan->stores, req, plan->resolved, deadline, limit, "label names", options.observer.get(),
+      options.label_cache.get(), cached_only, "LabelNames",
       [](StoreClient& client, Call* c, grpc::CompletionQueue* cq) {
         return client.store().AsyncLabelNames(&c->context, c->request, cq);
       },
       [](const thanos::LabelNamesResponse& r) -> const auto& { return r.names(); });
 }
 
-absl::StatusOr<LabelResult> Proxy::LabelValuesWithWarnings(
-    const RequestOptions& request, std::string_view name, int64_t start_ms, int64_t end_ms,
-    std::span<const engine::Matcher> request_matchers, int64_t limit,
-    const engine::QueryContext& ctx) const {
-  if (absl::Status st = ctx.Done(); !st.ok())
-    return st;
+// The same for the values of label `name`.
+absl::StatusOr<LabelResult> LabelValuesCall(const ProxyOptions& options,
+                                            const StoreProvider& provider,
+                                            const RequestOptions& request, std::string_view name,
+                                            int64_t start_ms, int64_t end_ms,
+                                            std::span<const engine::Matcher> request_matchers,
+                                            int64_t limit, Clock::time_point deadline,
+                                            bool cached_only) {
   std::optional<LabelPlan> plan =
-      PlanLabelCall(options_, *stores_, request, start_ms, end_ms, request_matchers);
+      PlanLabelCall(options, provider, request, start_ms, end_ms, request_matchers);
   if (!plan.has_value())
     return LabelResult{};
   thanos::LabelValuesRequest req;
@@ -616,12 +623,63 @@ absl::StatusOr<LabelResult> Proxy::LabelValuesWithWarnings(
   FillLabelRequest(*plan, start_ms, end_ms, limit, &req);
   using Call = UnaryCall<thanos::LabelValuesRequest, thanos::LabelValuesResponse>;
   return FanOutLabels<thanos::LabelValuesRequest, thanos::LabelValuesResponse>(
-      plan->stores, req, plan->resolved, SelectDeadline(options_, ctx), limit, "label values",
-      options_.observer.get(), options_.label_cache.get(), "LabelValues",
+      plan->stores, req, plan->resolved, deadline, limit, "label values", options.observer.get(),
+      options.label_cache.get(), cached_only, "LabelValues",
       [](StoreClient& client, Call* c, grpc::CompletionQueue* cq) {
         return client.store().AsyncLabelValues(&c->context, c->request, cq);
       },
       [](const thanos::LabelValuesResponse& r) -> const auto& { return r.values(); });
+}
+
+std::optional<LabelResult> OkOrNothing(absl::StatusOr<LabelResult> r) {
+  if (!r.ok())
+    return std::nullopt;
+  return *std::move(r);
+}
+
+}  // namespace
+
+absl::StatusOr<LabelResult> Proxy::LabelNamesWithWarnings(const RequestOptions& request,
+                                                          int64_t start_ms, int64_t end_ms,
+                                                          std::span<const engine::Matcher> matchers,
+                                                          int64_t limit,
+                                                          const engine::QueryContext& ctx) const {
+  if (absl::Status st = ctx.Done(); !st.ok())
+    return st;
+  return LabelNamesCall(options_, *stores_, request, start_ms, end_ms, matchers, limit,
+                        SelectDeadline(options_, ctx), /*cached_only=*/false);
+}
+
+absl::StatusOr<LabelResult> Proxy::LabelValuesWithWarnings(
+    const RequestOptions& request, std::string_view name, int64_t start_ms, int64_t end_ms,
+    std::span<const engine::Matcher> matchers, int64_t limit,
+    const engine::QueryContext& ctx) const {
+  if (absl::Status st = ctx.Done(); !st.ok())
+    return st;
+  return LabelValuesCall(options_, *stores_, request, name, start_ms, end_ms, matchers, limit,
+                         SelectDeadline(options_, ctx), /*cached_only=*/false);
+}
+
+std::optional<LabelResult> Proxy::CachedLabelNames(const RequestOptions& request, int64_t start_ms,
+                                                   int64_t end_ms,
+                                                   std::span<const engine::Matcher> matchers,
+                                                   int64_t limit) const {
+  if (options_.label_cache == nullptr)
+    return std::nullopt;
+  return OkOrNothing(LabelNamesCall(options_, *stores_, request, start_ms, end_ms, matchers, limit,
+                                    Clock::time_point::max(), /*cached_only=*/true));
+}
+
+std::optional<LabelResult> Proxy::CachedLabelValues(const RequestOptions& request,
+                                                    std::string_view name, int64_t start_ms,
+                                                    int64_t end_ms,
+                                                    std::span<const engine::Matcher> matchers,
+                                                    int64_t limit) const {
+  if (options_.label_cache == nullptr)
+    return std::nullopt;
+  return OkOrNothing(LabelValuesCall(options_, *stores_, request, name, start_ms, end_ms, matchers,
+                                     limit, Clock::time_point::max(),
+                                     /*cached_only=*/true));
 }
 
 }  // namespace paodin::storeapi

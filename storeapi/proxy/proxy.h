@@ -13,6 +13,7 @@
 #define PAODIN_STOREAPI_PROXY_PROXY_H_
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -74,6 +75,18 @@ class Proxy : public engine::Queryable {
                                                       std::span<const engine::Matcher> matchers,
                                                       int64_t limit,
                                                       const engine::QueryContext& ctx) const;
+
+  // The answers of LabelNamesWithWarnings / LabelValuesWithWarnings when no store has to be
+  // asked: every selected store's answer is in the label cache (or none is selected). Nullopt
+  // otherwise. Never waits, so a network thread may call it.
+  std::optional<LabelResult> CachedLabelNames(const RequestOptions& request, int64_t start_ms,
+                                              int64_t end_ms,
+                                              std::span<const engine::Matcher> matchers,
+                                              int64_t limit) const;
+  std::optional<LabelResult> CachedLabelValues(const RequestOptions& request, std::string_view name,
+                                               int64_t start_ms, int64_t end_ms,
+                                               std::span<const engine::Matcher> matchers,
+                                               int64_t limit) const;
 
   const ProxyOptions& options() const { return options_; }
 

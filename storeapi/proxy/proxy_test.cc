@@ -461,6 +461,39 @@ TEST_F(ProxyTest, LabelAnswersOfSettledStoresAreReusedOthersAreAskedEveryTime) {
   ASSERT_TRUE(limited.ok());
   EXPECT_THAT(limited->values, ElementsAre("api"));
   EXPECT_EQ(observer->Calls("LabelValues").size(), want.size() + 3);
+  // Answering from the cache alone is not possible while b (or c) has to be asked.
+  EXPECT_EQ(proxy->CachedLabelNames({}, 0, 1000000, {}, 0), std::nullopt);
+}
+
+TEST_F(ProxyTest, CachedLabelAnswersNeedEveryStoreInTheCache) {
+  FakeStoreConfig a = ClusterStore("a", "", {"api"});
+  a.component_type = "store";
+  a.min_time = 0;
+  a.max_time = 585000;
+  FakeStoreConfig b = a;
+  b.external_labels = {{"cluster", "b"}};
+  b.series = ClusterStore("b", "", {"db"}).series;
+  AddStore(a);
+  AddStore(b);
+  ProxyOptions options;
+  options.label_cache = std::make_shared<LabelCache>(LabelCacheOptions{});
+  auto proxy = MakeProxy(options);
+  EXPECT_EQ(proxy->CachedLabelValues({}, "job", 0, 1000000, kUp, 0), std::nullopt);
+  auto asked =
+      proxy->LabelValuesWithWarnings({}, "job", 0, 1000000, kUp, 0, engine::QueryContext{});
+  ASSERT_TRUE(asked.ok());
+  std::optional<LabelResult> cached = proxy->CachedLabelValues({}, "job", 0, 1000000, kUp, 0);
+  ASSERT_TRUE(cached.has_value());
+  EXPECT_THAT(cached->values, ElementsAre("api", "db"));
+  EXPECT_THAT(cached->warnings, IsEmpty());
+  // Another request is not in the cache; one no store is selected for needs none.
+  EXPECT_EQ(proxy->CachedLabelNames({}, 0, 1000000, {}, 0), std::nullopt);
+  std::optional<LabelResult> none = proxy->CachedLabelNames({}, 2000000, 3000000, {}, 0);
+  ASSERT_TRUE(none.has_value());
+  EXPECT_THAT(none->values, IsEmpty());
+  // Without a cache nothing is answered this way.
+  auto uncached = MakeProxy();
+  EXPECT_EQ(uncached->CachedLabelValues({}, "job", 0, 1000000, kUp, 0), std::nullopt);
 }
 
 }  // namespace
