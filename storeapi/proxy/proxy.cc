@@ -315,7 +315,7 @@ absl::StatusOr<LabelResult> FanOutLabels(std::span<const StoreRef> stores, const
                                          Values values) {
   LabelResult result;
   std::vector<std::unique_ptr<UnaryCall<Req, Resp>>> calls;
-  grpc::CompletionQueue cq;
+  std::optional<grpc::CompletionQueue> cq;  // made for the first call (cache hits need none)
   const Clock::time_point now = Clock::now();
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
@@ -347,14 +347,16 @@ absl::StatusOr<LabelResult> FanOutLabels(std::span<const StoreRef> stores, const
     }
     UnaryCall<Req, Resp>* c = call.get();
     c->started = Clock::now();
-    c->reader = start(*s.client, c, &cq);
+    if (!cq.has_value())
+      cq.emplace();
+    c->reader = start(*s.client, c, &*cq);
     c->reader->Finish(&c->response, &c->status, c);
     calls.push_back(std::move(call));
   }
   for (size_t pending = calls.size(); pending > 0; --pending) {
     void* tag = nullptr;
     bool ok = false;
-    if (!cq.Next(&tag, &ok))
+    if (!cq->Next(&tag, &ok))
       break;
     auto* c = static_cast<UnaryCall<Req, Resp>*>(tag);
     if (observer != nullptr) {
@@ -362,11 +364,11 @@ absl::StatusOr<LabelResult> FanOutLabels(std::span<const StoreRef> stores, const
       observer->Observe(c->store, method, took.count(), c->status);
     }
   }
-  cq.Shutdown();
-  {
+  if (cq.has_value()) {
+    cq->Shutdown();
     void* tag = nullptr;
     bool ok = false;
-    while (cq.Next(&tag, &ok)) {
+    while (cq->Next(&tag, &ok)) {
     }
   }
   for (auto& call : calls) {
