@@ -11,6 +11,7 @@
 #include <prometheus/registry.h>
 
 #include "engine/util/status_macros.h"
+#include "storeapi/proxy/label_cache.h"
 
 namespace paodin::cmd {
 
@@ -19,7 +20,13 @@ struct QueryBackend::Metrics {
   prometheus::Family<prometheus::Counter>* queries = nullptr;
   prometheus::Family<prometheus::Gauge>* connections = nullptr;
   prometheus::Family<prometheus::Gauge>* healthy = nullptr;
+  prometheus::Counter* label_cache_hits = nullptr;
+  prometheus::Counter* label_cache_misses = nullptr;
+  prometheus::Gauge* label_cache_entries = nullptr;
+  prometheus::Gauge* label_cache_bytes = nullptr;
   std::mutex mu;
+  uint64_t label_cache_hits_seen = 0;
+  uint64_t label_cache_misses_seen = 0;
   std::vector<prometheus::Gauge*> connection_gauges;
   std::vector<prometheus::Gauge*> healthy_gauges;
 };
@@ -122,6 +129,28 @@ QueryBackend::QueryBackend(const storeapi::Proxy* proxy, const storeapi::Endpoin
                              .Name("paodin_store_node_healthy")
                              .Help("1 when the endpoint's last Info call succeeded, else 0")
                              .Register(reg);
+    metrics_->label_cache_hits =
+        &prometheus::BuildCounter()
+             .Name("paodin_query_label_cache_hits_total")
+             .Help("Label names/values answers of a store taken from the label cache")
+             .Register(reg)
+             .Add({});
+    metrics_->label_cache_misses =
+        &prometheus::BuildCounter()
+             .Name("paodin_query_label_cache_misses_total")
+             .Help("Label cache lookups for a settled store that found no valid answer")
+             .Register(reg)
+             .Add({});
+    metrics_->label_cache_entries = &prometheus::BuildGauge()
+                                         .Name("paodin_query_label_cache_entries")
+                                         .Help("Answers held by the label cache")
+                                         .Register(reg)
+                                         .Add({});
+    metrics_->label_cache_bytes = &prometheus::BuildGauge()
+                                       .Name("paodin_query_label_cache_bytes")
+                                       .Help("Bytes held by the label cache")
+                                       .Register(reg)
+                                       .Add({});
   }
 }
 
@@ -268,7 +297,23 @@ std::vector<http::EndpointStatus> QueryBackend::Stores() {
 bool QueryBackend::Ready() { return endpoints_ == nullptr || endpoints_->Ready(); }
 
 void QueryBackend::UpdateStoreMetrics() {
-  if (endpoints_ == nullptr || metrics_->connections == nullptr) {
+  if (metrics_->connections == nullptr) {
+    return;
+  }
+  if (const storeapi::LabelCache* cache = proxy_->options().label_cache.get()) {
+    std::lock_guard<std::mutex> lock(metrics_->mu);
+    const uint64_t hits = cache->hits();
+    const uint64_t misses = cache->misses();
+    metrics_->label_cache_hits->Increment(
+        static_cast<double>(hits - metrics_->label_cache_hits_seen));
+    metrics_->label_cache_misses->Increment(
+        static_cast<double>(misses - metrics_->label_cache_misses_seen));
+    metrics_->label_cache_hits_seen = hits;
+    metrics_->label_cache_misses_seen = misses;
+    metrics_->label_cache_entries->Set(static_cast<double>(cache->entries()));
+    metrics_->label_cache_bytes->Set(static_cast<double>(cache->bytes()));
+  }
+  if (endpoints_ == nullptr) {
     return;
   }
   std::map<std::pair<std::string, std::string>, int> connections;

@@ -13,6 +13,7 @@
 
 #include "engine/util/status_matchers.h"
 #include "storeapi/memstore/memstore.h"
+#include "storeapi/proxy/label_cache.h"
 #include "storeapi/server/memstore_backend.h"
 #include "storeapi/server/server.h"
 
@@ -217,6 +218,37 @@ TEST_F(QueryBackendTest, LabelCallsListReplicaLabels) {
   ASSERT_THAT(values, IsOk());
   EXPECT_THAT(values->values, ElementsAre("a", "b"));
   EXPECT_THAT(values->warnings, IsEmpty());
+}
+
+TEST_F(QueryBackendTest, LabelAnswersOfSettledStoresAreAtHandAfterTheFirstCall) {
+  // These stores hold data from 1970: settled.
+  storeapi::ProxyOptions po;
+  po.replica_labels = {"replica"};
+  po.label_cache = std::make_shared<storeapi::LabelCache>(storeapi::LabelCacheOptions{});
+  storeapi::Proxy proxy(endpoints_, po);
+  auto registry = std::make_shared<prometheus::Registry>();
+  QueryBackendOptions bo;
+  bo.registry = registry;
+  QueryBackend backend(&proxy, endpoints_.get(), bo);
+  endpoints_->Refresh();
+  const http::MetadataRequest all = Meta({});
+  EXPECT_EQ(backend.LabelNamesAtHand(all), std::nullopt);
+  absl::StatusOr<http::StringsResult> names = backend.LabelNames(all, ctx_);
+  ASSERT_THAT(names, IsOk());
+  std::optional<http::StringsResult> at_hand = backend.LabelNamesAtHand(all);
+  ASSERT_TRUE(at_hand.has_value());
+  EXPECT_EQ(at_hand->values, names->values);
+  const http::MetadataRequest two_sets = Meta({{Eq("job", "node")}, {Eq("cluster", "b")}});
+  EXPECT_EQ(backend.LabelValuesAtHand("cluster", two_sets), std::nullopt);
+  ASSERT_THAT(backend.LabelValues("cluster", two_sets, ctx_), IsOk());
+  at_hand = backend.LabelValuesAtHand("cluster", two_sets);
+  ASSERT_TRUE(at_hand.has_value());
+  EXPECT_THAT(at_hand->values, ElementsAre("a", "b"));
+  backend.UpdateStoreMetrics();
+  const std::string text = prometheus::TextSerializer().Serialize(registry->Collect());
+  // Hits: 3 stores for the names, 3 + 1 (cluster="b" selects one store) for the values.
+  EXPECT_THAT(text, HasSubstr("paodin_query_label_cache_hits_total 7"));
+  EXPECT_THAT(text, HasSubstr("paodin_query_label_cache_entries 7"));
 }
 
 TEST_F(QueryBackendTest, StoresAndMetricsReportEndpoints) {

@@ -58,14 +58,18 @@ std::optional<std::vector<std::string>> LabelCache::Get(const std::string& key,
                                                         Clock::time_point now) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = index_.find(std::string_view(key));
-  if (it == index_.end())
+  if (it == index_.end()) {
+    misses_.fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;
+  }
   List::iterator e = it->second;
   if (now - e->stored >= options_.ttl || !e->info.Matches(info)) {
     EraseLocked(e);
+    misses_.fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;
   }
   lru_.splice(lru_.begin(), lru_, e);
+  hits_.fetch_add(1, std::memory_order_relaxed);
   return e->values;
 }
 

@@ -13,6 +13,7 @@
 #ifndef PAODIN_STOREAPI_PROXY_LABEL_CACHE_H_
 #define PAODIN_STOREAPI_PROXY_LABEL_CACHE_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -61,9 +62,13 @@ class LabelCache {
   void Put(std::string key, const EndpointInfo& info, std::vector<std::string> values,
            Clock::time_point now);
 
-  // Entries and bytes held (for tests and metrics).
+  // Entries and bytes held, and lookups so far that found a valid answer or not (metrics).
   size_t entries() const;
   size_t bytes() const;
+
+  uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
+
+  uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
 
  private:
   // What an answer depends on in the store's Info.
@@ -94,6 +99,8 @@ class LabelCache {
   List lru_;                                                     // most recently used first
   absl::flat_hash_map<std::string_view, List::iterator> index_;  // keys point into lru_
   size_t bytes_ = 0;
+  std::atomic<uint64_t> hits_{0};
+  std::atomic<uint64_t> misses_{0};
 };
 
 }  // namespace paodin::storeapi

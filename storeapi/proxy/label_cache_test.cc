@@ -68,6 +68,8 @@ TEST(LabelCacheTest, AnswersAreReusedUnderTheSameInfoWithinTheTtl) {
   EXPECT_EQ(cache.Get(key, info, t0 + std::chrono::minutes(1)), std::nullopt);
   EXPECT_EQ(cache.entries(), 0u);
   EXPECT_EQ(cache.bytes(), 0u);
+  EXPECT_EQ(cache.hits(), 1u);
+  EXPECT_EQ(cache.misses(), 6u);
 }
 
 TEST(LabelCacheTest, AChangedInfoDropsTheAnswer) {

@@ -289,6 +289,22 @@ class ProxySeriesSet final : public engine::SeriesSet {
   int64_t samples_ = 0;
 };
 
+// Series per frame asked of the stores: `base` for a long selection, more for a short one (an
+// instant selection carries one or two chunks per series, so `base` of them make frames of
+// ~15 KB whose fixed costs, a gRPC message and a wake-up at each end, dominate), so that frames
+// come out about the same size either way.
+int64_t SeriesBatchSize(int64_t base, int64_t start_ms, int64_t end_ms) {
+  constexpr uint64_t kChunkSpanMs = 30 * 60 * 1000;  // 120 samples at a 15 s scrape
+  constexpr int64_t kLongChunks = 13;                // chunks of a 6 h selection
+  if (base <= 1)
+    return base;
+  const uint64_t range =
+      end_ms > start_ms ? static_cast<uint64_t>(end_ms) - static_cast<uint64_t>(start_ms) : 0;
+  const int64_t chunks =
+      1 + static_cast<int64_t>(std::min<uint64_t>(range / kChunkSpanMs, kLongChunks));
+  return std::clamp<int64_t>(base * kLongChunks / chunks, base, 16 * base);
+}
+
 // Fans a unary label call out to stores and merges the answers. The calls complete on a
 // completion queue that the calling thread polls itself: no hand-off to gRPC's callback threads
 // and back, which costs more than the call on a small machine.
@@ -435,7 +451,8 @@ class Proxy::RequestQueryable final : public engine::Queryable {
     AddAggregates(hints.func, &req);
     req.set_partial_response_strategy(ToWire(resolved.strategy));
     req.set_skip_chunks(hints.func == "series");
-    req.set_response_batch_size(options.response_batch_size);
+    req.set_response_batch_size(
+        SeriesBatchSize(options.response_batch_size, hints.start_ms, hints.end_ms));
     thanos::QueryHints* qh = req.mutable_query_hints();
     qh->set_step_millis(hints.step_ms);
     if (!hints.func.empty())

@@ -178,7 +178,8 @@ TEST_F(ProxyTest, SendsTheRequestFieldsAndTenant) {
   ASSERT_EQ(got.matchers_size(), 1);
   EXPECT_EQ(got.matchers(0).name(), "__name__");
   EXPECT_EQ(got.partial_response_strategy(), thanos::ABORT);
-  EXPECT_EQ(got.response_batch_size(), 64);
+  // A short selection asks for more series per frame (its series are small).
+  EXPECT_EQ(got.response_batch_size(), 64 * 13);
   EXPECT_EQ(got.query_hints().func().name(), "rate");
   EXPECT_EQ(got.query_hints().range().millis(), 300000);
   EXPECT_EQ(got.query_hints().step_millis(), 15000);
@@ -186,6 +187,16 @@ TEST_F(ProxyTest, SendsTheRequestFieldsAndTenant) {
   EXPECT_THAT(got.aggregates(), ElementsAre(thanos::COUNTER));
   EXPECT_EQ(a.last_tenant(), "team-x");
   EXPECT_THAT(got.without_replica_labels(), IsEmpty());
+
+  // Frames of about the same size: the batch shrinks as the selection (and so each series'
+  // chunks) grows, down to ProxyOptions::response_batch_size from 6 h on.
+  constexpr int64_t kHour = 3'600'000;
+  for (const auto& [range, want] : std::vector<std::pair<int64_t, int64_t>>{
+           {kHour, 64 * 13 / 3}, {6 * kHour, 64}, {30 * 24 * kHour, 64}}) {
+    SCOPED_TRACE(range);
+    Collect(*q, kUp, 0, range);
+    EXPECT_EQ(a.last_request().response_batch_size(), want);
+  }
 }
 
 TEST_F(ProxyTest, DeduplicatesReplicasAcrossStoresThatStripAndStoresThatDoNot) {
