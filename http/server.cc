@@ -29,6 +29,7 @@
 #include "engine/util/strings.h"
 #include "http/gzip.h"
 #include <sys/socket.h>
+#include <unistd.h>
 
 namespace paodin::http {
 
@@ -134,14 +135,19 @@ class Server::Impl {
     return loops;
   }
 
-  // The loop for the next connection: the one with the fewest open connections, the accepting
-  // loop on ties, so a lone client never pays a hand-off between threads.
+  // The loop for a new connection: the accepting loop unless another has at least two open
+  // connections fewer (then the one with the fewest). A client that opens a connection per
+  // request often connects again before its previous connection is gone; the margin keeps it
+  // on the accepting loop, free of a hand-off between threads.
   IoLoop* PickLoop() const {
     IoLoop* best = loops_.front().get();
+    int best_sessions = best->sessions.load(std::memory_order_relaxed);
     for (const auto& l : loops_) {
-      if (l->sessions.load(std::memory_order_relaxed) <
-          best->sessions.load(std::memory_order_relaxed))
+      const int n = l->sessions.load(std::memory_order_relaxed);
+      if (n + 1 < best_sessions) {
         best = l.get();
+        best_sessions = n;
+      }
     }
     return best;
   }
@@ -637,22 +643,37 @@ void Server::Impl::Run() {
 }
 
 void Server::Impl::DoAccept() {
-  IoLoop* loop = PickLoop();
-  acceptor_.async_accept(
-      net::make_strand(loop->ioc), [this, loop](beast::error_code ec, tcp::socket socket) {
-        if (ec) {
-          if (ec == net::error::operation_aborted || !acceptor_.is_open())
-            return;
-          log::Warn("http", "accept failed", {{"err", ec.message()}});
-        } else {
-          beast::error_code ignored;
-          socket.set_option(tcp::no_delay(true), ignored);
-          auto session = std::make_shared<Session>(std::move(socket), this, loop);
-          Register(session);
-          session->Start();
+  acceptor_.async_accept([this](beast::error_code ec, tcp::socket accepted) {
+    if (ec) {
+      if (ec == net::error::operation_aborted || !acceptor_.is_open())
+        return;
+      log::Warn("http", "accept failed", {{"err", ec.message()}});
+    } else {
+      // Chosen now, not when the accept was armed: by now the previous connection of a client
+      // that opens one per request has usually closed, and its successor stays on this loop.
+      IoLoop* loop = PickLoop();
+      const tcp::endpoint::protocol_type protocol = accepted.local_endpoint(ec).protocol();
+      tcp::socket socket(net::make_strand(loop->ioc));
+      if (!ec) {
+        const tcp::socket::native_handle_type fd = accepted.release(ec);
+        if (!ec) {
+          socket.assign(protocol, fd, ec);
+          if (ec)
+            ::close(fd);
         }
-        DoAccept();
-      });
+      }
+      if (ec) {
+        log::Warn("http", "accept failed", {{"err", ec.message()}});
+      } else {
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        auto session = std::make_shared<Session>(std::move(socket), this, loop);
+        Register(session);
+        session->Start();
+      }
+    }
+    DoAccept();
+  });
 }
 
 void Server::Impl::Register(const std::shared_ptr<Session>& session) {
