@@ -599,10 +599,6 @@ void FillLabelRequest(const LabelPlan& plan, int64_t start_ms, int64_t end_ms, i
     req->set_limit(limit);
 }
 
-}  // namespace
-
-namespace {
-
 // A label names call, or with `cached_only` its answer from the label cache alone (NotFound
 // when a store would have to be asked).
 absl::StatusOr<LabelResult> LabelNamesCall(
