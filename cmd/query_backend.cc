@@ -71,23 +71,40 @@ void AppendUnique(std::vector<std::string>& out, std::vector<std::string> in) {
   }
 }
 
-// Label calls: one fan-out per match[] set (or one without matchers), merged.
+// Label calls: one fan-out per match[] set (or one without matchers), merged. `call(set,
+// options, limit)` gets the proxy's request options and limit (one more than the request's, so
+// that the HTTP layer can warn of the truncation).
 template <typename Call>
 absl::StatusOr<http::StringsResult> MergeLabelCalls(const http::MetadataRequest& request,
                                                     Call call) {
+  const storeapi::RequestOptions options = MetadataRequestOptions(request, false);
+  const int64_t limit = request.limit > 0 ? request.limit + 1 : 0;
   http::StringsResult out;
   std::vector<http::MatcherSet> sets = request.matchers;
   if (sets.empty()) {
     sets.emplace_back();
   }
   for (const http::MatcherSet& set : sets) {
-    PAODIN_ASSIGN_OR_RETURN(storeapi::LabelResult r, call(set));
+    PAODIN_ASSIGN_OR_RETURN(storeapi::LabelResult r, call(set, options, limit));
     out.values.insert(out.values.end(), std::make_move_iterator(r.values.begin()),
                       std::make_move_iterator(r.values.end()));
     AppendUnique(out.warnings, std::move(r.warnings));
   }
   SortUnique(out.values);
   return out;
+}
+
+// A proxy answer from the label cache as a status, for MergeLabelCalls.
+absl::StatusOr<storeapi::LabelResult> AtHand(std::optional<storeapi::LabelResult> r) {
+  if (!r.has_value())
+    return absl::NotFoundError("not at hand");
+  return *std::move(r);
+}
+
+std::optional<http::StringsResult> OkOrNothing(absl::StatusOr<http::StringsResult> r) {
+  if (!r.ok())
+    return std::nullopt;
+  return *std::move(r);
 }
 
 }  // namespace
@@ -221,9 +238,8 @@ absl::StatusOr<http::SeriesResult> QueryBackend::Series(const http::MetadataRequ
 
 absl::StatusOr<http::StringsResult> QueryBackend::LabelNames(const http::MetadataRequest& request,
                                                              const engine::QueryContext& ctx) {
-  const storeapi::RequestOptions ro = MetadataRequestOptions(request, false);
-  const int64_t limit = request.limit > 0 ? request.limit + 1 : 0;
-  return MergeLabelCalls(request, [&](const http::MatcherSet& set) {
+  return MergeLabelCalls(request, [&](const http::MatcherSet& set,
+                                      const storeapi::RequestOptions& ro, int64_t limit) {
     return proxy_->LabelNamesWithWarnings(ro, request.start_ms, request.end_ms, set, limit, ctx);
   });
 }
@@ -231,48 +247,28 @@ absl::StatusOr<http::StringsResult> QueryBackend::LabelNames(const http::Metadat
 absl::StatusOr<http::StringsResult> QueryBackend::LabelValues(std::string_view name,
                                                               const http::MetadataRequest& request,
                                                               const engine::QueryContext& ctx) {
-  const storeapi::RequestOptions ro = MetadataRequestOptions(request, false);
-  const int64_t limit = request.limit > 0 ? request.limit + 1 : 0;
-  return MergeLabelCalls(request, [&](const http::MatcherSet& set) {
-    return proxy_->LabelValuesWithWarnings(ro, name, request.start_ms, request.end_ms, set, limit,
-                                           ctx);
-  });
+  return MergeLabelCalls(
+      request, [&](const http::MatcherSet& set, const storeapi::RequestOptions& ro, int64_t limit) {
+        return proxy_->LabelValuesWithWarnings(ro, name, request.start_ms, request.end_ms, set,
+                                               limit, ctx);
+      });
 }
-
-namespace {
-
-// A proxy answer from the label cache as a status, for MergeLabelCalls.
-absl::StatusOr<storeapi::LabelResult> AtHand(std::optional<storeapi::LabelResult> r) {
-  if (!r.has_value())
-    return absl::NotFoundError("not at hand");
-  return *std::move(r);
-}
-
-std::optional<http::StringsResult> OkOrNothing(absl::StatusOr<http::StringsResult> r) {
-  if (!r.ok())
-    return std::nullopt;
-  return *std::move(r);
-}
-
-}  // namespace
 
 std::optional<http::StringsResult> QueryBackend::LabelNamesAtHand(
     const http::MetadataRequest& request) {
-  const storeapi::RequestOptions ro = MetadataRequestOptions(request, false);
-  const int64_t limit = request.limit > 0 ? request.limit + 1 : 0;
-  return OkOrNothing(MergeLabelCalls(request, [&](const http::MatcherSet& set) {
-    return AtHand(proxy_->CachedLabelNames(ro, request.start_ms, request.end_ms, set, limit));
-  }));
+  return OkOrNothing(MergeLabelCalls(
+      request, [&](const http::MatcherSet& set, const storeapi::RequestOptions& ro, int64_t limit) {
+        return AtHand(proxy_->CachedLabelNames(ro, request.start_ms, request.end_ms, set, limit));
+      }));
 }
 
 std::optional<http::StringsResult> QueryBackend::LabelValuesAtHand(
     std::string_view name, const http::MetadataRequest& request) {
-  const storeapi::RequestOptions ro = MetadataRequestOptions(request, false);
-  const int64_t limit = request.limit > 0 ? request.limit + 1 : 0;
-  return OkOrNothing(MergeLabelCalls(request, [&](const http::MatcherSet& set) {
-    return AtHand(
-        proxy_->CachedLabelValues(ro, name, request.start_ms, request.end_ms, set, limit));
-  }));
+  return OkOrNothing(MergeLabelCalls(
+      request, [&](const http::MatcherSet& set, const storeapi::RequestOptions& ro, int64_t limit) {
+        return AtHand(
+            proxy_->CachedLabelValues(ro, name, request.start_ms, request.end_ms, set, limit));
+      }));
 }
 
 std::vector<http::EndpointStatus> QueryBackend::Stores() {

@@ -194,6 +194,27 @@ const ApiRoute* FindApiRoute(std::string_view rest, std::string_view& label_name
   return nullptr;
 }
 
+// The API route of `path` (a route under `prefix` + "/api/v1"), null for any other path;
+// `label_name` points into `path`.
+const ApiRoute* ApiRouteOf(std::string_view path, std::string_view prefix,
+                           std::string_view& label_name) {
+  if (!absl::StartsWith(ToAbsl(path), ToAbsl(prefix)))
+    return nullptr;
+  path.remove_prefix(prefix.size());
+  if (!absl::StartsWith(ToAbsl(path), "/api/v1/"))
+    return nullptr;
+  path.remove_prefix(7);
+  return FindApiRoute(path, label_name);
+}
+
+// The method as the request metrics label it ("get", "post").
+std::string MethodLabel(std::string_view method) {
+  std::string label(method);
+  std::transform(label.begin(), label.end(), label.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return label;
+}
+
 // Splits a target into the unescaped path and the raw query. False when the path has a bad
 // escape (Go rejects such a request line).
 bool SplitTarget(std::string_view target, std::string& path, std::string_view& query) {
@@ -264,16 +285,8 @@ Work Api::Classify(std::string_view method, std::string_view target) const {
   std::string_view query;
   if (!SplitTarget(target, path, query))
     return Work::kInline;
-  std::string_view rest = path;
-  std::string_view api_prefix = "/api/v1";
-  if (!absl::StartsWith(ToAbsl(rest), ToAbsl(options_.route_prefix)))
-    return Work::kInline;
-  rest.remove_prefix(options_.route_prefix.size());
-  if (!absl::StartsWith(ToAbsl(rest), ToAbsl(api_prefix)))
-    return Work::kInline;
-  rest.remove_prefix(api_prefix.size());
   std::string_view label_name;
-  const ApiRoute* route = FindApiRoute(rest, label_name);
+  const ApiRoute* route = ApiRouteOf(path, options_.route_prefix, label_name);
   if (route == nullptr || method == "OPTIONS")
     return Work::kInline;
   switch (route->endpoint) {
@@ -344,9 +357,7 @@ void Api::Handle(const HttpRequest& request, const RequestContext& ctx, Response
     return;
   }
 
-  std::string method_label(request.method);
-  std::transform(method_label.begin(), method_label.end(), method_label.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string method_label = MethodLabel(request.method);
   prometheus::Gauge* inflight = nullptr;
   if (metrics_->inflight != nullptr) {
     inflight = &metrics_->inflight->Add(
@@ -680,15 +691,8 @@ bool Api::HandleWithoutWaiting(const HttpRequest& request, ResponseWriter& w) {
   std::string_view query;
   if (!SplitTarget(request.target, path, query))
     return false;
-  std::string_view rest = path;
-  if (!absl::StartsWith(ToAbsl(rest), ToAbsl(options_.route_prefix)))
-    return false;
-  rest.remove_prefix(options_.route_prefix.size());
-  if (!absl::StartsWith(ToAbsl(rest), "/api/v1/"))
-    return false;
-  rest.remove_prefix(7);
   std::string_view label_name;
-  const ApiRoute* route = FindApiRoute(rest, label_name);
+  const ApiRoute* route = ApiRouteOf(path, options_.route_prefix, label_name);
   if (route == nullptr ||
       (route->endpoint != Endpoint::kLabelNames && route->endpoint != Endpoint::kLabelValues)) {
     return false;
@@ -718,10 +722,7 @@ bool Api::HandleWithoutWaiting(const HttpRequest& request, ResponseWriter& w) {
   }
   RespondStreamed(w, !r->warnings.empty(),
                   [&](JsonOut& out) { return WriteStringsResponse(r->values, r->warnings, out); });
-  std::string method_label(request.method);
-  std::transform(method_label.begin(), method_label.end(), method_label.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  CountRequest(*route, method_label, 200, begin);
+  CountRequest(*route, MethodLabel(request.method), 200, begin);
   return true;
 }
 
